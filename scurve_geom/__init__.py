@@ -1,0 +1,27 @@
+"""The exact S-curve mirror surface, in numpy.
+
+Parameters (:class:`MirrorParams`, :data:`PRESETS`) → a quad :class:`Mesh` from
+:func:`build_mesh` → export (:mod:`scurve_geom.export`) or a Blender mesh (the add-on).
+No Blender import anywhere: this package runs in any Python with numpy >= 1.26.
+"""
+
+from .build import build_grid, build_mesh
+from .mesh import GridLayout, Mesh, MeshReport
+from .params import BOUNDARY_RULES, MAX_VERTICES, PRESETS, MirrorParams, preset
+from .surface import Surface
+
+__all__ = [
+    "BOUNDARY_RULES",
+    "MAX_VERTICES",
+    "PRESETS",
+    "GridLayout",
+    "Mesh",
+    "MeshReport",
+    "MirrorParams",
+    "Surface",
+    "build_grid",
+    "build_mesh",
+    "preset",
+]
+
+__version__ = "0.1.0"
