@@ -1,0 +1,167 @@
+"""Command line: build a mirror from a preset and flags, check it, export it.
+
+    python -m scurve_geom --preset kapoor --out mirror.glb --radius 1.2
+    python -m scurve_geom --list-presets
+    python -m scurve_geom --preset blog-part2 --check
+
+Every :class:`~scurve_geom.MirrorParams` field is a ``--flag``; preset values are the
+defaults the flags override. Bad arguments or values exit with status 2 and one line on
+stderr, and write no file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from .build import build_mesh
+from .params import PRESETS, MirrorParams, preset
+
+__all__ = ["main", "make_parser"]
+
+#: Formats by file extension, with what writes them.
+FORMATS = (".obj", ".ply", ".stl", ".glb")
+
+
+class UsageError(Exception):
+    """A bad argument or value: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; a CLI used from scripts wants one line.
+        raise UsageError(message)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser; parameter flags are generated from ``MirrorParams``."""
+    parser = _Parser(
+        prog="python -m scurve_geom",
+        description="Build the S-curve mirror surface and export it (OBJ, PLY, STL, glTF .glb).",
+        epilog="Lengths in metres, angles in degrees on the command line.",
+    )
+    parser.add_argument("--preset", default="blog-part2", help="start from this preset "
+                        f"(default: blog-part2; one of {', '.join(PRESETS)})")
+    parser.add_argument("--out", type=Path, help="output file; format from the extension "
+                        f"({', '.join(FORMATS)})")
+    parser.add_argument("--thickness", type=float, default=0.0,
+                        help="solidify to a closed solid this thick (metres) for 3D printing")
+    parser.add_argument("--check", action="store_true", help="print the mesh report")
+    parser.add_argument("--list-presets", action="store_true", help="list presets and exit")
+    parser.add_argument("--preview", type=Path, metavar="PNG",
+                        help="draw a 3D preview picture (needs matplotlib)")
+    group = parser.add_argument_group("mirror parameters (override the preset)")
+    for field in MirrorParams.describe():
+        name, kind = field["name"], str(field["type"])
+        help_text = field["doc"]
+        if field.get("min") is not None:
+            lo, hi = field["min"], field["max"]
+            if field.get("unit") == "ROTATION":
+                lo, hi = math.degrees(lo), math.degrees(hi)
+                help_text += " (given in degrees)"
+            help_text += f"; {lo:g} to {hi:g}"
+        if kind == "bool":
+            group.add_argument(_flag(name), action=argparse.BooleanOptionalAction,
+                               default=None, help=help_text)
+        elif kind == "str":
+            group.add_argument(_flag(name), choices=field["choices"], default=None,
+                               help=help_text)
+        else:
+            group.add_argument(_flag(name), type=int if kind == "int" else float,
+                               default=None, metavar="N" if kind == "int" else "X",
+                               help=help_text)
+    return parser
+
+
+def params_from_args(args: argparse.Namespace) -> MirrorParams:
+    """The preset named by ``args.preset`` with every given flag applied."""
+    overrides: dict[str, Any] = {}
+    for field in dataclasses.fields(MirrorParams):
+        value = getattr(args, field.name)
+        if value is None:
+            continue
+        if field.metadata.get("unit") == "ROTATION":
+            value = math.radians(value)
+        overrides[field.name] = value
+    return preset(args.preset, **overrides)
+
+
+def _list_presets() -> str:
+    lines = []
+    for name, values in PRESETS.items():
+        p = preset(name)
+        shown = ", ".join(f"{k}={_fmt(k, v)}" for k, v in values.items())
+        lines.append(f"{name:15s} {p.vertex_count():>8d} vertices  {shown}")
+    return "\n".join(lines)
+
+
+def _fmt(name: str, value: Any) -> str:
+    if name == "arch_angle":
+        return f"{math.degrees(value):g}deg"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; raises :class:`UsageError` for bad input (``main`` turns it into exit 2)."""
+    args = make_parser().parse_args(argv)
+    if args.list_presets:
+        print(_list_presets())
+        return 0
+    if args.out is None and not args.check and args.preview is None:
+        raise UsageError("nothing to do: give --out FILE, --check or --preview PNG")
+    if args.out is not None:
+        _check_output(args.out, FORMATS)
+    if args.preview is not None:
+        _check_output(args.preview, (".png",))
+    if args.thickness < 0 or not math.isfinite(args.thickness):
+        raise UsageError(f"thickness={args.thickness!r} is out of range: allowed >= 0 metres")
+    try:
+        params = params_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    mesh = build_mesh(params)
+    if args.check:
+        print(mesh.check())
+    if args.out is not None:
+        from .export import export
+
+        export(mesh, args.out, thickness=args.thickness)
+        print(f"wrote {args.out} ({mesh.n_vertices} vertices, {mesh.n_faces} quads)",
+              file=sys.stderr)
+    if args.preview is not None:
+        from .preview import draw_preview
+
+        draw_preview(mesh, args.preview, title=f"preset {args.preset}")
+        print(f"wrote {args.preview}", file=sys.stderr)
+    return 0
+
+
+def _check_output(path: Path, suffixes: Sequence[str]) -> None:
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"cannot write {str(path)!r}: unknown extension {path.suffix!r}, "
+                         f"use one of {', '.join(suffixes)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: exit status 0 on success, 2 on bad arguments (one line on stderr)."""
+    try:
+        return run(argv)
+    except UsageError as exc:
+        print(f"scurve_geom: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"scurve_geom: error: {exc}", file=sys.stderr)
+        return 2
