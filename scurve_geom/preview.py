@@ -78,6 +78,11 @@ def draw_preview(
         setter(lo[k], hi[k])
     # Equal metres on every axis: a wall 6 m long and 2 m high must look it.
     ax.set_box_aspect(tuple(np.maximum(hi - lo, 1e-3)))
+    from matplotlib.ticker import MaxNLocator
+
+    # Short axes (the wall is thin in y) get a crowd of ticks otherwise.
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
     ax.view_init(elev=elev, azim=azim)
     ax.set_xlabel("x (m)")
     ax.set_ylabel("y (m)")
