@@ -1,0 +1,124 @@
+"""Where things stand around the mirror: upright picture planes that the mirror shows.
+
+Positions are in the mirror's own frame (metres; z up, seam on the z axis, the front
+toward −y, the concave half on −x). Each plane is upright and faces a target point on
+the mirror, so its picture side is what the mirror reflects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import MirrorParams
+from .surface import Surface
+
+__all__ = ["LAYOUTS", "PlaneLayout", "face_plane_layout"]
+
+#: Arrangements of the planes: an arc in front of the concave half, a straight row
+#: parallel to the wall, or a ring around the whole sculpture.
+LAYOUTS = ("arc", "row", "ring")
+
+
+@dataclass(frozen=True)
+class PlaneLayout:
+    """Upright square planes.
+
+    Attributes
+    ----------
+    centres : float64 (n, 3)
+        Plane centres, metres.
+    yaw : float64 (n,)
+        Rotation about z, radians, of a plane whose picture faces −y when ``yaw = 0``
+        (Blender's plane rotated 90° about x): the picture then faces the mirror.
+    size : float
+        Edge length, metres.
+    """
+
+    centres: np.ndarray
+    yaw: np.ndarray
+    size: float
+
+    def facing(self) -> np.ndarray:
+        """Unit direction each picture faces, float64 (n, 3)."""
+        return np.stack([np.sin(self.yaw), -np.cos(self.yaw), np.zeros_like(self.yaw)], -1)
+
+
+def face_plane_layout(
+    params: MirrorParams,
+    count: int,
+    layout: str = "arc",
+    *,
+    distance: float | None = None,
+    size: float | None = None,
+) -> PlaneLayout:
+    """Upright planes placed where the mirror shows them.
+
+    Parameters
+    ----------
+    params : MirrorParams
+        The mirror (its size and plan shape set the placement).
+    count : int
+        Number of planes, 1 to 64.
+    layout : {"arc", "row", "ring"}
+        ``arc``: on a circle of radius ``distance`` around the middle of the concave
+        (−x) half, spread over 150° in front of it; ``row``: a line parallel to the
+        wall at ``distance`` in front of it; ``ring``: all around the sculpture.
+    distance : float, optional
+        Metres from the wall; default 1.6 × the wall's height.
+    size : float, optional
+        Plane edge, metres; default 0.3 × the wall's height.
+
+    Raises
+    ------
+    ValueError
+        For a count out of range, an unknown layout, or a non-positive size/distance.
+    """
+    if not 1 <= count <= 64:
+        raise ValueError(f"count={count!r} is out of range: allowed 1 to 64")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r} is not allowed: choose one of {LAYOUTS}")
+    h = params.height
+    distance = 1.6 * h if distance is None else distance
+    for name, value in (("distance", distance), ("size", size)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}={value!r} is out of range: allowed > 0 metres")
+
+    surf = Surface(params)
+    z = np.full(count, 0.5 * h)
+    if layout == "ring":
+        # Around the whole wall: an ellipse wide enough to clear the ends.
+        a = params.half_length + distance
+        b = distance + abs(params.s_amplitude)
+        ang = -math.pi / 2 + 2 * math.pi * np.arange(count) / count
+        centres = np.stack([a * np.cos(ang), b * np.sin(ang), z], -1)
+        targets = np.zeros_like(centres)
+    else:
+        # The middle of the concave half's centre line, at mid-height: the point the
+        # planes look at, so each picture faces the mirror where it is hollow.
+        mid = surf.point(0.25, 0.5)
+        if layout == "arc":
+            # From beside the concave end round to the front of the seam; further
+            # toward +x the convex half would come too close.
+            lo, hi = math.radians(-165.0), math.radians(-65.0)
+            ang = np.linspace(lo, hi, count) if count > 1 else np.array([-math.pi / 2])
+            centres = np.stack([mid[0] + distance * np.cos(ang),
+                                mid[1] + distance * np.sin(ang), z], -1)
+        else:  # row
+            u = (np.arange(count) + 0.5) / count
+            wall = surf.point(u, 0.5)
+            centres = wall.copy()
+            centres[:, 1] = wall[:, 1].min() - distance
+        targets = np.broadcast_to(mid, centres.shape)
+        if layout == "row":
+            targets = centres + np.array([0.0, 1.0, 0.0])
+    if size is None:
+        # A third of the wall's height, shrunk when crowded so neighbours keep a gap.
+        spacing = np.linalg.norm(np.diff(centres, axis=0), axis=1).min() if count > 1 else h
+        size = min(0.3 * h, 0.75 * float(spacing))
+    d = targets[:, :2] - centres[:, :2]
+    # facing() is (sin yaw, -cos yaw): solve it for the direction to the target.
+    yaw = np.arctan2(d[:, 0], -d[:, 1])
+    return PlaneLayout(centres, yaw, float(size))
