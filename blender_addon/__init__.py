@@ -1,0 +1,27 @@
+"""S-Curve Mirror: a Blender extension that adds Kapoor-style S-curve mirror walls.
+
+Geometry comes from the ``scurve_geom`` wheel bundled with the extension (see
+``blender_manifest.toml``); this package only turns its arrays into Blender data and
+provides the operators and UI. Installed, the package is ``bl_ext.<repo>.scurve_mirror``;
+from the source tree it is ``blender_addon``: nothing here depends on the name.
+"""
+
+from . import operators, panels, props, stage
+
+#: This add-on's module name as Blender knows it (``bl_ext.<repo>.scurve_mirror`` when
+#: installed as an extension), e.g. for ``context.preferences.addons[ADDON_ID]``.
+ADDON_ID = __package__
+
+# Registration order: property groups before the operators that write them; panels last
+# because they draw them all. Unregistration runs in reverse.
+_modules = (props, operators, stage, panels)
+
+
+def register() -> None:
+    for module in _modules:
+        module.register()
+
+
+def unregister() -> None:
+    for module in reversed(_modules):
+        module.unregister()

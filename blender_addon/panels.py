@@ -1,0 +1,54 @@
+"""The sidebar tab "S-Curve" in the 3D Viewport (N panel).
+
+Draw functions only lay out operators and properties; all work happens in operators.
+"""
+
+from collections.abc import Callable
+
+import bpy
+
+from . import operators, props
+
+#: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
+STAGE_OPERATOR = "scene.scurve_stage"
+
+
+class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
+    """Add, edit and stage S-curve mirrors"""
+
+    bl_label = "S-Curve Mirror"
+    bl_idname = "VIEW3D_PT_scurve_mirror"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "S-Curve"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        col = layout.column(align=True)
+        col.operator(operators.MESH_OT_scurve_mirror_add.bl_idname, icon="MESH_GRID")
+        col.operator(STAGE_OPERATOR, icon="SCENE_DATA")
+
+        obj = context.active_object
+        if not operators.is_mirror(obj):
+            return
+        assert obj is not None
+        box = layout.box()
+        box.label(text=obj.name, icon="OBJECT_DATA")
+        box.operator(operators.OBJECT_OT_scurve_mirror_edit.bl_idname, icon="PREFERENCES")
+        # The stored values, read-only here: editing goes through the operator so the
+        # mesh is rebuilt and the change is one undo step.
+        col = box.column(align=True)
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.enabled = False
+        settings = obj.scurve_mirror  # type: ignore[attr-defined]
+        for name in props.PARAM_NAMES:
+            col.prop(settings, name)
+
+
+classes = (VIEW3D_PT_scurve_mirror,)
+register: Callable[[], None]
+unregister: Callable[[], None]
+# The stubs declare the factory as returning None; it returns (register, unregister).
+register, unregister = bpy.utils.register_classes_factory(classes)  # type: ignore[func-returns-value, misc]
