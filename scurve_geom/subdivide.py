@@ -134,12 +134,13 @@ def catmull_clark(
             f"levels={levels} would make {n_out} vertices: allowed at most {MAX_VERTICES}"
         )
 
-    positions = np.ascontiguousarray(mesh.vertices, dtype=np.float64)
-    uv = np.ascontiguousarray(mesh.uv, dtype=np.float64)
-    for _ in range(levels):
-        positions, uv = _refine_level(positions, uv, topo, uv_smooth == "NONE")
+    x = np.concatenate([mesh.vertices.T, mesh.uv.T]).astype(np.float64)
+    for _ in range(levels - 1):
+        x = _refine_level(x, topo, uv_smooth == "NONE")
         topo = _child_topology(topo)
-    return Mesh(positions, topo.faces.astype(np.int32), uv)
+    x = _refine_level(x, topo, uv_smooth == "NONE")
+    faces = _child_faces(topo).astype(np.int32)
+    return Mesh(np.ascontiguousarray(x[:3].T), faces, np.ascontiguousarray(x[3:].T))
 
 
 def limit_positions(mesh: Mesh, boundary_smooth: str = "ALL") -> np.ndarray:
@@ -237,59 +238,65 @@ def _gather_sum(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _refine_level(
-    positions: np.ndarray, uv: np.ndarray, topo: _Topology, linear_uv: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """New positions (V + E + F, 3) and UVs (V + E + F, 2) for one Catmull-Clark level."""
+def _refine_level(x: np.ndarray, topo: _Topology, linear_uv: bool) -> np.ndarray:
+    """One Catmull-Clark level of positions and UVs stored by row: (5, V) → (5, V + E + F).
+
+    Rows 0-2 are x, y, z, rows 3-4 u, v. Positions and UVs share every smooth stencil, so
+    they are refined together and split only where the boundary rules differ. Row-major
+    storage keeps each bincount's weights and each gather contiguous.
+    """
     n_v = topo.n_vertices
     faces, face_edges, edges = topo.faces, topo.face_edges, topo.edges
     n_e, n_f = len(edges), len(faces)
     smooth, crease, _ = _vertex_classes(topo)
-    boundary = topo.boundary_edge
-    # Positions and UVs share every smooth stencil; refine them as one (V, 5) array and
-    # split only where the boundary rules differ.
-    x = np.concatenate([positions, uv], axis=1)
-    d = x.shape[1]
-    out = np.empty((n_v + n_e + n_f, d))
+    boundary = np.flatnonzero(topo.boundary_edge)
+    e0, e1 = edges[:, 0], edges[:, 1]
+    out = np.empty((x.shape[0], n_v + n_e + n_f))
 
-    face_pts = out[n_v + n_e :]
-    np.add(x[faces[:, 0]], x[faces[:, 1]], out=face_pts)
-    face_pts += x[faces[:, 2]]
-    face_pts += x[faces[:, 3]]
+    face_pts = out[:, n_v + n_e :]
+    np.add(x[:, faces[:, 0]], x[:, faces[:, 1]], out=face_pts)
+    face_pts += x[:, faces[:, 2]]
+    face_pts += x[:, faces[:, 3]]
     face_pts *= 0.25
+    # Each face point is scattered to its four edges and its four corners.
+    face_rep = np.repeat(face_pts, 4, axis=1)
+    fe_flat, fv_flat = face_edges.ravel(), faces.ravel()
 
-    edge_pts = out[n_v : n_v + n_e]
-    np.add(x[edges[:, 0]], x[edges[:, 1]], out=edge_pts)
-    face_at_edge = _gather_sum(face_edges.ravel(), np.repeat(face_pts, 4, axis=0), n_e)
-    interior = ~boundary
-    edge_pts[interior] += face_at_edge[interior]
-    edge_pts[interior] *= 0.25
-    edge_pts[boundary] *= 0.5
+    edge_pts = out[:, n_v : n_v + n_e]
+    np.add(x[:, e0], x[:, e1], out=edge_pts)
+    for row, pts in zip(face_rep, edge_pts, strict=True):
+        pts += np.bincount(fe_flat, weights=row, minlength=n_e)
+    edge_pts *= 0.25
+    # Boundary edges (few): the midpoint instead.
+    edge_pts[:, boundary] = 0.5 * (x[:, e0[boundary]] + x[:, e1[boundary]])
 
-    vert_pts = out[:n_v]
+    vert_pts = out[:, :n_v]
     valence = np.bincount(edges.ravel(), minlength=n_v).astype(np.float64)
-    nb_sum = _gather_sum(edges[:, 0], x[edges[:, 1]], n_v)
-    nb_sum += _gather_sum(edges[:, 1], x[edges[:, 0]], n_v)
-    nb_sum += _gather_sum(faces.ravel(), np.repeat(face_pts, 4, axis=0), n_v)
-    n = np.where(smooth, valence, 1.0)[:, None]
-    # (n - 2)/n P + (Σ neighbours + Σ face points)/n², valid where smooth.
+    n = np.where(smooth, valence, 1.0)
+    # (n - 2)/n P + (Σ edge neighbours + Σ face points)/n², valid where smooth.
     np.multiply(x, (n - 2.0) / n, out=vert_pts)
-    vert_pts += nb_sum / (n * n)
+    inv_n2 = 1.0 / (n * n)
+    for k in range(x.shape[0]):
+        total = np.bincount(e0, weights=x[k, e1], minlength=n_v)
+        total += np.bincount(e1, weights=x[k, e0], minlength=n_v)
+        total += np.bincount(fv_flat, weights=face_rep[k], minlength=n_v)
+        total *= inv_n2
+        vert_pts[k] += total
 
-    # Boundary vertices: positions by the crease rule or fixed; UVs kept (linear boundary).
-    on_boundary = ~smooth
-    vert_pts[on_boundary] = x[on_boundary]
-    b = edges[boundary]
-    bsum = _gather_sum(b[:, 0], positions[b[:, 1]], n_v) + _gather_sum(
-        b[:, 1], positions[b[:, 0]], n_v
-    )
-    vert_pts[crease, :3] = 0.75 * positions[crease] + 0.125 * bsum[crease]
+    # Boundary vertices (few): positions by the crease rule or fixed, UVs kept.
+    not_smooth = np.flatnonzero(~smooth)
+    vert_pts[:, not_smooth] = x[:, not_smooth]
+    creases = np.flatnonzero(crease)
+    b0, b1 = e0[boundary], e1[boundary]
+    for k in range(3):
+        nb = np.bincount(b0, weights=x[k, b1], minlength=n_v)
+        nb += np.bincount(b1, weights=x[k, b0], minlength=n_v)
+        vert_pts[k, creases] = 0.75 * x[k, creases] + 0.125 * nb[creases]
 
-    new_uv = out[:, 3:]
     if linear_uv:
-        new_uv[:n_v] = uv
-        new_uv[n_v : n_v + n_e] = 0.5 * (uv[edges[:, 0]] + uv[edges[:, 1]])
-    return np.ascontiguousarray(out[:, :3]), np.ascontiguousarray(new_uv)
+        out[3:, :n_v] = x[3:]
+        out[3:, n_v : n_v + n_e] = 0.5 * (x[3:, e0] + x[3:, e1])
+    return out
 
 
 def _child_topology(topo: _Topology) -> _Topology:
@@ -305,12 +312,7 @@ def _child_topology(topo: _Topology) -> _Topology:
     n_e, n_f = len(edges), len(faces)
     fe_prev = np.roll(face_edges, 1, axis=1)  # edge k-1, which ends at corner k
     centre = (n_v + n_e + np.arange(n_f, dtype=np.int64))[:, None]
-
-    child_faces = np.empty((n_f, 4, 4), dtype=np.int64)
-    child_faces[..., 0] = faces
-    child_faces[..., 1] = n_v + face_edges
-    child_faces[..., 2] = centre
-    child_faces[..., 3] = n_v + fe_prev
+    child_faces = _child_faces(topo)
 
     inner = 2 * n_e + 4 * np.arange(n_f, dtype=np.int64)[:, None] + np.arange(4)
     child_fe = np.empty((n_f, 4, 4), dtype=np.int64)
@@ -335,9 +337,21 @@ def _child_topology(topo: _Topology) -> _Topology:
     corner[:n_v] = topo.corner
     return _Topology(
         n_v + n_e + n_f,
-        child_faces.reshape(-1, 4),
+        child_faces,
         child_fe.reshape(-1, 4),
         child_edges,
         boundary,
         corner,
     )
+
+
+def _child_faces(topo: _Topology) -> np.ndarray:
+    """The next level's quads, int64 (4F, 4): child ``4f + k`` is ``(v_k, e_k, c, e_{k-1})``."""
+    n_v, face_edges = topo.n_vertices, topo.face_edges
+    n_e, n_f = len(topo.edges), len(topo.faces)
+    child = np.empty((n_f, 4, 4), dtype=np.int64)
+    child[..., 0] = topo.faces
+    child[..., 1] = n_v + face_edges
+    child[..., 2] = (n_v + n_e + np.arange(n_f, dtype=np.int64))[:, None]
+    child[..., 3] = n_v + np.roll(face_edges, 1, axis=1)
+    return child.reshape(-1, 4)
