@@ -146,8 +146,12 @@ def catmull_clark(
 def limit_positions(mesh: Mesh, boundary_smooth: str = "ALL") -> np.ndarray:
     """Where each vertex of ``mesh`` lands on the Catmull-Clark limit surface.
 
-    This is what Blender's "Use Limit Surface" places at the refined vertices; applied to
-    ``catmull_clark(mesh, n)`` it measures how far level ``n`` still is from the limit.
+    Applied to ``catmull_clark(mesh, n)`` it gives the exact limit surface at the level-n
+    vertices, i.e. how far level ``n`` still is from the limit. Blender's "Use Limit
+    Surface" matches it to float32 precision except at the corners rounded by ``"ALL"``
+    (crease-rule corners are irregular: OpenSubdiv isolates them only to the modifier's
+    ``quality`` level, 3 by default, and Blender's "limit" there is that level's refined
+    point, 7.8 mm off on the seed mesh; ``tests/blender`` checks this).
 
     Parameters
     ----------
