@@ -30,38 +30,65 @@ def corner_edges(mesh: Mesh) -> np.ndarray:
     """Edge index of every face corner (corner k to corner k+1), int32 (M, 4).
 
     Indices point into ``mesh.edges``. Uses ``mesh.corner_edges`` when the library
-    provides it; for a structured grid the edge of a corner pair follows from the
-    documented edge order of :attr:`Mesh.edges` (horizontal edges row by row, then one
-    vertical edge per vertex below the top row); otherwise a sorted-key lookup.
+    provides it; then the closed form for a grid whose quads are in ``build_grid``'s
+    order; otherwise a sorted-key lookup (any quad mesh, ~10x slower).
     """
     given = getattr(mesh, "corner_edges", None)
     if given is not None:
         return np.asarray(given, dtype=np.int32)
-    faces = mesh.faces
-    a = faces
-    b = np.roll(faces, -1, axis=1)
-    lo = np.minimum(a, b)
-    g = mesh.grid
-    if g is not None:
-        qc = g.quad_columns()
-        # Horizontal edge number within its row for each left-hand column.
-        qpos = np.full(g.columns, -1, dtype=np.int32)
-        qpos[qc] = np.arange(qc.size, dtype=np.int32)
-        cols = np.int32(g.columns)
-        row = lo // cols
-        horizontal = np.abs(a - b) == 1
-        out = np.where(
-            horizontal,
-            row * np.int32(qc.size) + qpos[lo - row * cols],
-            np.int32(g.rows * qc.size) + lo,
-        )
-        return out.astype(np.int32, copy=False)
+    if mesh.grid is not None:
+        fast = _grid_corner_edges(mesh)
+        if fast is not None:
+            return fast
+    faces = mesh.faces.astype(np.int64)
+    a, b = faces, np.roll(faces, -1, axis=1)
     n = np.int64(mesh.n_vertices)
     edges = mesh.edges.astype(np.int64)
     keys = np.minimum(edges[:, 0], edges[:, 1]) * n + np.maximum(edges[:, 0], edges[:, 1])
     order = np.argsort(keys)
-    wanted = lo.astype(np.int64) * n + np.maximum(a, b)
+    wanted = np.minimum(a, b) * n + np.maximum(a, b)
     return order[np.searchsorted(keys[order], wanted)].astype(np.int32)
+
+
+def _grid_corner_edges(mesh: Mesh) -> np.ndarray | None:
+    """Closed-form corner edges of a grid mesh, or None if its quads are ordered otherwise.
+
+    Relies on the documented orders: vertex (row j, column i) is ``j * columns + i``;
+    quads row by row over ``grid.quad_columns()``, corners (j, c), (j, c+1), (j+1, c+1),
+    (j+1, c); edges are the horizontal ones row by row, then one vertical edge per vertex
+    below the top row. The quads are checked (a few ms) before the formula is trusted.
+    """
+    g = mesh.grid
+    assert g is not None
+    qc = g.quad_columns().astype(np.int32)
+    nq, rows, cols = qc.size, g.rows, g.columns
+    if mesh.n_faces != (rows - 1) * nq:
+        return None
+    f = mesh.faces.reshape(rows - 1, nq, 4)
+    first = np.arange(rows - 1, dtype=np.int32)[:, None] * np.int32(cols) + qc
+    if not (
+        np.array_equal(f[..., 0], first)
+        and np.array_equal(f[..., 1], first + 1)
+        and np.array_equal(f[..., 2], first + (cols + 1))
+        and np.array_equal(f[..., 3], first + cols)
+    ):
+        return None
+    out = np.empty((rows - 1, nq, 4), dtype=np.int32)
+    out[..., 0] = np.arange((rows - 1) * nq, dtype=np.int32).reshape(rows - 1, nq)
+    np.add(out[..., 0], nq, out=out[..., 2])  # the same column's edge one row up
+    np.add(first, np.int32(rows * nq), out=out[..., 3])  # vertical edge above the corner
+    np.add(out[..., 3], 1, out=out[..., 1])
+    return out.reshape(-1, 4)
+
+
+def corner_uvs(uv: np.ndarray, flat_faces: np.ndarray) -> np.ndarray:
+    """Per-corner UVs, contiguous float32 (2·corners,), from per-vertex UVs (N, 2).
+
+    Each float32 (u, v) pair is gathered as one 8-byte item: a 1-D ``take`` is about
+    10x faster than fancy-indexing rows of a 2-D array (7 vs 85 ms for 4 M corners).
+    """
+    pairs = np.ascontiguousarray(uv, dtype=np.float32).view(np.uint64).reshape(-1)
+    return np.take(pairs, flat_faces).view(np.float32)
 
 
 def fill_mesh(target: bpy.types.Mesh, mesh: Mesh) -> bpy.types.Mesh:
@@ -88,11 +115,8 @@ def fill_mesh(target: bpy.types.Mesh, mesh: Mesh) -> bpy.types.Mesh:
     target.polygons.add(mesh.n_faces)
     target.polygons.foreach_set("loop_start", np.arange(0, faces.size, 4, dtype=np.int32))
 
-    # Per-corner UVs: the per-vertex table gathered through the corners (in float32 first,
-    # which halves the gather's memory traffic).
-    uv = np.ascontiguousarray(mesh.uv, dtype=np.float32)[faces]
     layer = target.uv_layers.get(UV_MAP) or target.uv_layers.new(name=UV_MAP)
-    layer.uv.foreach_set("vector", uv.reshape(-1))
+    layer.uv.foreach_set("vector", corner_uvs(mesh.uv, faces))
 
     compat.shade_smooth(target)
     # Tags the mesh for redraw and recomputes the (lazy) normals; no edge calculation.

@@ -1,0 +1,133 @@
+"""The product as users get it: build the extension zip, install it into real Blender.
+
+The install runs in a child Blender process with its own user folders (config, scripts,
+extensions in a temporary directory), so neither the real user preferences nor this
+test session gain an extension repository or a registered add-on. The child runs under
+a timeout and reports what it saw as JSON on its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("bpy")
+
+pytestmark = pytest.mark.blender
+
+REPO = Path(__file__).resolve().parents[2]
+
+CHILD = textwrap.dedent(
+    r'''
+    import json, os, sys
+    import bpy
+
+    zip_path, repo_dir = sys.argv[1], sys.argv[2]
+    out = {"sys_path_has_repo": os.environ["SCURVE_REPO"] in
+           {os.path.abspath(p) for p in sys.path if p}}
+    prefs = bpy.context.preferences
+    repo = prefs.extensions.repos.new(name="scurve-test", module="scurve_test",
+                                      custom_directory=repo_dir)
+    bpy.ops.extensions.package_install_files(
+        filepath=zip_path, repo=repo.module, enable_on_install=True)
+    module = "bl_ext.scurve_test.scurve_mirror"
+    out["enabled"] = module in prefs.addons
+    out["installed_files"] = sorted(os.listdir(os.path.join(repo_dir, "scurve_mirror")))
+    import scurve_geom
+    out["scurve_geom_file"] = scurve_geom.__file__
+    addon = sys.modules[module]
+    out["addon_id"] = addon.ADDON_ID
+    for obj in list(bpy.data.objects):
+        bpy.data.objects.remove(obj)
+    bpy.context.scene.cursor.location = (0.0, 0.0, 0.0)
+    out["add"] = sorted(bpy.ops.mesh.scurve_mirror_add(preset="blog-part2",
+                                                       subdivision_levels=2))
+    obj = bpy.context.active_object
+    out["object"] = obj.name
+    out["vertices"] = len(obj.data.vertices)
+    out["faces"] = len(obj.data.polygons)
+    out["modifiers"] = [(m.type, m.levels) for m in obj.modifiers]
+    out["validate_fixed"] = obj.data.validate(verbose=False)
+    out["is_mirror"] = obj.scurve_mirror.is_mirror
+    out["edit"] = sorted(bpy.ops.object.scurve_mirror_edit(length_segments=2))
+    out["vertices_after_edit"] = len(obj.data.vertices)
+    out["stage_label"] = ("scurve_stage" in dir(bpy.ops.scene)
+                          and bpy.ops.scene.scurve_stage.get_rna_type().name)
+    bpy.ops.preferences.addon_disable(module=module)
+    out["disabled"] = module not in prefs.addons
+    print("RESULT " + json.dumps(out), flush=True)
+    # Leave without Blender's atexit teardown (the 4.2/4.5 exit trap); the output is out.
+    os._exit(0)
+    '''
+)
+
+
+@pytest.fixture(scope="module")
+def extension_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out_dir = tmp_path_factory.mktemp("dist")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "build_extension.py"), "--output-dir", str(out_dir)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def test_zip_holds_only_what_blender_needs(extension_zip: Path):
+    manifest = tomllib.loads((REPO / "blender_manifest.toml").read_text())
+    assert extension_zip.name == f"{manifest['id']}-{manifest['version']}.zip"
+    with zipfile.ZipFile(extension_zip) as zf:
+        names = set(zf.namelist())
+        packed = tomllib.loads(zf.read("blender_manifest.toml").decode())
+    addon = {p.name for p in (REPO / "blender_addon").glob("*.py")}
+    wheels = {w.removeprefix("./") for w in manifest["wheels"]}
+    assert names == {"blender_manifest.toml", *addon, *wheels}
+    assert packed["id"] == "scurve_mirror" and packed["blender_version_min"] == "4.2.0"
+    assert not any("test" in n or "__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):
+    user = tmp_path / "user"
+    repo_dir = tmp_path / "repo"
+    repo_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(
+        BLENDER_USER_CONFIG=str(user / "config"),
+        BLENDER_USER_SCRIPTS=str(user / "scripts"),
+        BLENDER_USER_EXTENSIONS=str(user / "extensions"),
+        BLENDER_USER_DATAFILES=str(user / "datafiles"),
+        SCURVE_REPO=str(REPO),
+    )
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    # cwd outside the repository: scurve_geom must come from the bundled wheel.
+    proc = subprocess.run(
+        [sys.executable, str(script), str(extension_zip), str(repo_dir)],
+        capture_output=True, text=True, timeout=240, cwd=tmp_path, env=env,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-4000:] + proc.stderr[-4000:]
+    got = json.loads(lines[-1].removeprefix("RESULT "))
+
+    assert not got["sys_path_has_repo"]
+    assert got["enabled"]
+    assert got["addon_id"] == "bl_ext.scurve_test.scurve_mirror"
+    assert "blender_manifest.toml" in got["installed_files"]
+    assert not got["scurve_geom_file"].startswith(str(REPO))
+    assert str(user / "extensions") in got["scurve_geom_file"]
+    assert got["add"] == ["FINISHED"] and got["is_mirror"]
+    # blog-part2: 17 rows × 3 columns, 32 quads, and the modifier does the subdivision.
+    assert (got["vertices"], got["faces"]) == (51, 32)
+    assert got["modifiers"] == [["SUBSURF", 2]]
+    assert got["validate_fixed"] is False
+    assert got["edit"] == ["FINISHED"] and got["vertices_after_edit"] == 17 * 5
+    assert got["stage_label"] == "Set Up Mirror Stage"
+    assert got["disabled"]
