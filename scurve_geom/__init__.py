@@ -6,8 +6,10 @@ No Blender import anywhere: this package runs in any Python with numpy >= 1.26.
 """
 
 from .build import build_grid, build_mesh
+from .export import export, solidify
 from .mesh import GridLayout, Mesh, MeshReport
 from .params import BOUNDARY_RULES, MAX_VERTICES, PRESETS, MirrorParams, preset
+from .subdivide import catmull_clark, limit_positions
 from .surface import Surface
 
 __all__ = [
@@ -21,7 +23,11 @@ __all__ = [
     "Surface",
     "build_grid",
     "build_mesh",
+    "catmull_clark",
+    "export",
+    "limit_positions",
     "preset",
+    "solidify",
 ]
 
 __version__ = "0.1.0"

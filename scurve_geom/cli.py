@@ -136,7 +136,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         from .export import export
 
         export(mesh, args.out, thickness=args.thickness)
-        print(f"wrote {args.out} ({mesh.n_vertices} vertices, {mesh.n_faces} quads)",
+        solid = ", solidified" if args.thickness > 0 else ""
+        print(f"wrote {args.out} ({mesh.n_vertices} vertices, {mesh.n_faces} quads{solid})",
               file=sys.stderr)
     if args.preview is not None:
         from .preview import draw_preview
