@@ -1,0 +1,253 @@
+"""Training loop for the AE/VAE: seeded, resumable, logged to CSV and a PNG plot.
+
+Reproducibility: the epoch's shuffle and corruption noise come from numpy generators seeded
+with ``(seed, epoch)``, and torch's global generator (dropout, VAE sampling) is re-seeded from
+``(seed, epoch)`` at the start of every epoch.  A run resumed from an epoch checkpoint therefore
+continues exactly as the uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import ImageFolderStream, synthetic_split
+from .export import export_decoder
+from .models import ConvAutoencoder, ModelConfig, loss_terms
+from .tasks import TASKS, corrupt
+
+__all__ = ["TrainConfig", "load_model", "to_tensor", "train"]
+
+CHECKPOINT = "checkpoint.pt"
+LOG_CSV = "loss.csv"
+LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
+              "test_loss", "test_recon", "test_kl", "seconds", "images_per_s"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (stored in the checkpoint)."""
+
+    out: str
+    model: ModelConfig = field(default_factory=ModelConfig)
+    task: str = "reconstruct"
+    recon_loss: str = "mse"
+    r_loss_factor: float = 10000.0
+    kl_weight: float = 1.0
+    lr: float = 5e-4
+    batch_size: int = 32
+    epochs: int = 10
+    seed: int = 0
+    n_train: int = 10000
+    n_test: int = 500
+    data: str | None = None  # image folder; None = synthetic faces
+    threads: int = 2
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["model"] = self.model.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        d = dict(d)
+        d["model"] = ModelConfig.from_dict(d["model"])
+        return cls(**d)
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """``(B, H, W, 3)`` uint8 or float in [0, 1] → ``(B, 3, H, W)`` float32 tensor."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32))
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return int(np.random.default_rng([seed, epoch]).integers(2**31))
+
+
+class _Data:
+    """Train batches (in-memory synthetic or streamed folder) and an in-memory test set."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        if cfg.data is None:
+            self.train_arr, self.test = synthetic_split(cfg.n_train, cfg.n_test, cfg.seed,
+                                                        Path(cfg.out) / "cache")
+            self.stream = None
+        else:
+            self.train_arr = None
+            self.stream = ImageFolderStream(cfg.data, "train", limit=cfg.n_train)
+            test_stream = ImageFolderStream(cfg.data, "test", limit=cfg.n_test)
+            imgs = list(test_stream.iter_images())
+            if not imgs or len(self.stream) == 0:
+                raise ValueError(f"no readable train/test images in {cfg.data}")
+            self.test = np.stack(imgs)
+            self.skipped_test = test_stream.skipped
+
+    def n_train(self) -> int:
+        return len(self.train_arr) if self.train_arr is not None else len(self.stream)
+
+    def batches(self, epoch: int):
+        seed = _epoch_seed(self.cfg.seed, epoch)
+        if self.train_arr is not None:
+            order = np.random.default_rng(seed).permutation(len(self.train_arr))
+            bs = self.cfg.batch_size
+            for i in range(0, len(order) - bs + 1, bs):  # drop the ragged last batch
+                yield self.train_arr[np.sort(order[i:i + bs])]
+        else:
+            yield from self.stream.iter_batches(self.cfg.batch_size, seed, drop_last=True)
+
+
+def _evaluate(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray) -> tuple[float, ...]:
+    model.eval()
+    rng = np.random.default_rng([cfg.seed, 10**6])  # the same corrupted test inputs every epoch
+    tot = np.zeros(3)
+    n = 0
+    with torch.no_grad():
+        for i in range(0, len(test), 100):
+            clean = test[i:i + 100].astype(np.float32) / 255.0
+            x = to_tensor(corrupt(clean, cfg.task, rng))
+            y = to_tensor(clean)
+            recon, mu, logvar = model(x)
+            terms = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
+                               cfg.kl_weight)
+            tot += np.array([t.item() for t in terms]) * len(x)
+            n += len(x)
+    model.train()
+    return tuple(tot / n)
+
+
+def _plot(out: Path, rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [int(r["epoch"]) for r in rows]
+    fig, ax = plt.subplots(1, 2, figsize=(8, 3))
+    ax[0].plot(ep, [float(r["train_loss"]) for r in rows], "o-", label="train")
+    ax[0].plot(ep, [float(r["test_loss"]) for r in rows], "s-", label="test")
+    ax[0].set(xlabel="epoch", ylabel="total loss", title="loss")
+    ax[0].legend()
+    ax[1].plot(ep, [float(r["train_recon"]) for r in rows], "o-", label="train")
+    ax[1].plot(ep, [float(r["test_recon"]) for r in rows], "s-", label="test")
+    ax[1].set(xlabel="epoch", ylabel="per-pixel recon loss", title="reconstruction")
+    ax[1].legend()
+    fig.tight_layout()
+    fig.savefig(out / "loss.png", dpi=80)
+    plt.close(fig)
+
+
+def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, path: Path,
+                 n: int = 8) -> None:
+    """Rows: clean test images, network input (corrupted), output."""
+    from PIL import Image
+
+    rng = np.random.default_rng([cfg.seed, 10**6])
+    clean = test[:n].astype(np.float32) / 255.0
+    x = corrupt(clean, cfg.task, rng)
+    model.eval()
+    with torch.no_grad():
+        y = model(to_tensor(x))[0].numpy().transpose(0, 2, 3, 1)
+    rows = [np.concatenate(list(a), axis=1) for a in (clean, x, y)]
+    Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8)).save(path)
+
+
+def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:
+    """Model (eval mode) and training config from a checkpoint file."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = TrainConfig.from_dict(ck["config"])
+    model = ConvAutoencoder(cfg.model)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    return model, cfg
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> Path:
+    """Train (or resume) and return the output folder.
+
+    Writes ``checkpoint.pt`` after every epoch, ``loss.csv``, ``loss.png``, ``samples.png``,
+    ``config.json`` and the numpy decoder ``decoder.npz``.
+    """
+    from tqdm import tqdm
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, cfg.threads))
+    start_epoch = 0
+    rows: list[dict] = []
+    ck_path = out / CHECKPOINT
+    if resume:
+        if not ck_path.exists():
+            raise FileNotFoundError(f"nothing to resume: {ck_path} does not exist")
+        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+        epochs = cfg.epochs
+        cfg = TrainConfig.from_dict(ck["config"])
+        cfg.epochs = epochs
+        start_epoch = ck["epoch"] + 1
+        rows = ck["history"]
+    if cfg.task not in TASKS:
+        raise ValueError(f"unknown task {cfg.task!r}")
+    torch.manual_seed(cfg.seed)
+    model = ConvAutoencoder(cfg.model)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if resume:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    data = _Data(cfg)
+    step = int(rows[-1]["step"]) if rows else 0
+    model.train()
+    for epoch in range(start_epoch, cfg.epochs):
+        torch.manual_seed(_epoch_seed(cfg.seed, epoch) + 1)
+        crng = np.random.default_rng([cfg.seed, epoch, 1])
+        sums = np.zeros(3)
+        n = 0
+        t0 = time.perf_counter()
+        bar = tqdm(data.batches(epoch), total=data.n_train() // cfg.batch_size,
+                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress,
+                   leave=False)
+        for batch in bar:
+            clean = batch.astype(np.float32) / 255.0
+            x = to_tensor(corrupt(clean, cfg.task, crng))
+            y = to_tensor(clean)
+            recon, mu, logvar = model(x)
+            loss, r, kl = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
+                                     cfg.kl_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            sums += np.array([loss.item(), r.item(), kl.item()]) * len(x)
+            n += len(x)
+            bar.set_postfix(loss=f"{sums[0] / n:.4g}")
+        if n == 0:
+            raise ValueError("no training batch: fewer readable images than one batch")
+        dt = time.perf_counter() - t0
+        test = _evaluate(model, cfg, data.test)
+        rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
+                                          round(dt, 2), round(n / dt, 1)], strict=True)))
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                    "config": cfg.to_dict(), "history": rows}, ck_path)
+        if cfg.progress:
+            print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
+                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  {n / dt:.0f} img/s", flush=True)
+    with open(out / LOG_CSV, "w", newline="") as f:
+        w = csv.DictWriter(f, LOG_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    if rows:
+        _plot(out, rows)
+    save_samples(model, cfg, data.test, out / "samples.png")
+    export_decoder(model.decoder, out / "decoder.npz",
+                   meta={"train_config": cfg.to_dict(), "epochs_trained": len(rows)})
+    return out

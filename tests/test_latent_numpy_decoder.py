@@ -1,0 +1,177 @@
+"""Numpy decoder, latent sampling, the shipped weights and the decode CLI (no torch needed)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import latent_faces
+from latent_faces.numpy_decoder import FORMAT_VERSION, NumpyDecoder, conv_transpose_s2
+
+
+def _naive_conv_transpose(x, w_torch, b, stride=2, p=1, op=1):
+    """Textbook definition: every input pixel scatters a kernel-weighted copy to the output."""
+    bsz, h, wd, _ = x.shape
+    _, c_out, k, _ = w_torch.shape
+    oh, ow = (h - 1) * stride - 2 * p + k + op, (wd - 1) * stride - 2 * p + k + op
+    out = np.zeros((bsz, oh, ow, c_out)) + b
+    for i in range(h):
+        for j in range(wd):
+            for ky in range(k):
+                for kx in range(k):
+                    oy, ox = i * stride - p + ky, j * stride - p + kx
+                    if 0 <= oy < oh and 0 <= ox < ow:
+                        out[:, oy, ox] += x[:, i, j] @ w_torch[:, :, ky, kx]
+    return out
+
+
+def test_conv_transpose_matches_definition():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 4, 3)).astype(np.float32)
+    w = rng.normal(size=(3, 6, 3, 3)).astype(np.float32)  # torch layout (C_in, C_out, k, k)
+    b = rng.normal(size=6).astype(np.float32)
+    w_mat = w.transpose(0, 2, 3, 1).reshape(3, 9 * 6)
+    got = conv_transpose_s2(x, w_mat, b)
+    ref = _naive_conv_transpose(x, w, b)
+    assert got.shape == (2, 10, 8, 6)
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def _write_random_decoder(path, z_dim=8, version=FORMAT_VERSION, break_shape=False):
+    rng = np.random.default_rng(1)
+    chans, base, c0 = [16, 8, 3], 3, 12
+    arrs = {"fc_w": rng.normal(0, 0.3, (z_dim, c0 * base * base)),
+            "fc_b": rng.normal(0, 0.1, c0 * base * base)}
+    c_in = c0
+    for i, c in enumerate(chans):
+        arrs[f"conv{i}_w"] = rng.normal(0, 0.3, (c_in, 9 * c))
+        arrs[f"conv{i}_b"] = rng.normal(0, 0.1, c)
+        c_in = c
+    arrs = {k: v.astype(np.float32) for k, v in arrs.items()}
+    header = {"format_version": version, "z_dim": z_dim, "image_size": base * 8, "base": base,
+              "base_channels": c0, "channels": chans, "kernel": 3, "stride": 2, "padding": 1,
+              "output_padding": 1, "leaky_slope": 0.3, "n_conv": 3,
+              "shapes": {k: list(v.shape) for k, v in arrs.items()}}
+    if break_shape:
+        arrs["conv1_w"] = arrs["conv1_w"][:, :-9]
+    np.savez(path, header=np.array(json.dumps(header)), **arrs)
+    return path
+
+
+def test_decode_shapes_and_range(tmp_path):
+    dec = NumpyDecoder.load(_write_random_decoder(tmp_path / "d.npz"))
+    assert dec.z_dim == 8 and dec.image_size == 24
+    img = dec.decode(np.random.default_rng(0).normal(size=(5, 8)) * 10)
+    assert img.shape == (5, 24, 24, 3) and img.dtype == np.float32
+    assert img.min() >= 0 and img.max() <= 1 and np.isfinite(img).all()
+    assert dec.decode(np.zeros(8)).shape == (1, 24, 24, 3)
+    with pytest.raises(ValueError, match=r"\(B, 8\)"):
+        dec.decode(np.zeros((2, 7)))
+
+
+def test_bad_files_raise_value_error_naming_file(tmp_path):
+    p = _write_random_decoder(tmp_path / "old.npz", version=99)
+    with pytest.raises(ValueError, match=r"old.npz.*version"):
+        NumpyDecoder.load(p)
+    p = _write_random_decoder(tmp_path / "bent.npz", break_shape=True)
+    with pytest.raises(ValueError, match=r"bent.npz.*conv1_w"):
+        NumpyDecoder.load(p)
+    p = tmp_path / "junk.npz"
+    p.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"junk.npz"):
+        NumpyDecoder.load(p)
+    p = tmp_path / "plain.npz"
+    np.savez(p, a=np.zeros(3))
+    with pytest.raises(ValueError, match=r"plain.npz.*header"):
+        NumpyDecoder.load(p)
+    with pytest.raises(FileNotFoundError):
+        NumpyDecoder.load(tmp_path / "missing.npz")
+
+
+def test_sample_latents():
+    z = latent_faces.sample_latents("uniform", 50, seed=1, boundary=2.5, z_dim=20)
+    assert z.shape == (50, 20) and z.dtype == np.float32
+    assert z.min() > 0 and z.max() < 2.5
+    n = latent_faces.sample_latents("normal", 2000, seed=1, z_dim=10)
+    assert abs(n.mean()) < 0.05 and abs(n.std() - 1) < 0.05
+    assert np.array_equal(n, latent_faces.sample_latents("normal", 2000, seed=1, z_dim=10))
+    a, b = np.zeros(4), np.ones(4)
+    path = latent_faces.sample_latents("interpolate", 5, start=a, end=b, z_dim=4)
+    assert np.allclose(path[:, 0], [0, 0.25, 0.5, 0.75, 1])
+    with pytest.raises(ValueError):
+        latent_faces.sample_latents("sphere", 3)
+    with pytest.raises(ValueError):
+        latent_faces.sample_latents("uniform", 3, boundary=0)
+
+
+def test_shipped_decoder_decodes_16_faces_fast():
+    dec = NumpyDecoder.load(latent_faces.shipped_decoder_path())
+    assert latent_faces.shipped_decoder_path().stat().st_size < 5e6
+    z = latent_faces.sample_latents("normal", 16, seed=0, z_dim=dec.z_dim)
+    dec.decode(z)
+    t = time.perf_counter()
+    img = dec.decode(z)
+    assert time.perf_counter() - t < 1.0
+    assert img.shape == (16, 96, 96, 3)
+    # Decoded prior samples are pictures, not constant mush: faces differ from each other and
+    # each has structure.
+    assert img.reshape(16, -1).std(0).mean() > 0.03
+    assert img.reshape(16, -1).std(1).min() > 0.05
+
+
+# Subprocesses run from temporary folders: point them at this checkout's package.
+_ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def _run(args, **kw):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=120,
+                          env=_ENV, **kw)
+
+
+def test_import_and_decode_do_not_import_torch(tmp_path):
+    code = ("import sys, latent_faces as lf; d = lf.load_shipped_decoder(); "
+            "d.decode(lf.sample_latents('normal', 2, z_dim=d.z_dim)); "
+            "from latent_faces import cli; "
+            "print('torch' in sys.modules)")
+    r = _run(["-c", code])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
+
+
+def test_decode_cli_writes_sheet(tmp_path):
+    out = tmp_path / "sheet.png"
+    r = _run(["-m", "latent_faces", "decode", "--out", str(out), "--count", "6",
+              "--mode", "uniform", "--boundary", "2.5", "--seed", "3", "--cols", "3"])
+    assert r.returncode == 0, r.stderr
+    im = np.asarray(Image.open(out))
+    assert im.shape == (2 * 98 + 2, 3 * 98 + 2, 3)
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["decode", "--out", "x.png", "--count", "0"], "--count"),
+    (["decode", "--out", "x.png", "--boundary", "-1"], "--boundary"),
+    (["decode", "--out", "x.png", "--decoder", "/nonexistent.npz"], "not found"),
+    (["decode", "--out", "/nonexistent/dir/x.png"], "does not exist"),
+    (["decode", "--out", "x.png", "--mode", "sphere"], "--mode"),
+    (["decode"], "--out"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_cli_errors_one_line_exit_2(tmp_path, args, msg):
+    r = _run(["-m", "latent_faces", *args], cwd=tmp_path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert msg in r.stderr
+
+
+def test_cli_bad_decoder_file(tmp_path):
+    bad = _write_random_decoder(tmp_path / "v9.npz", version=9)
+    r = _run(["-m", "latent_faces", "decode", "--out", str(tmp_path / "s.png"),
+              "--decoder", str(bad)])
+    assert r.returncode == 2 and "v9.npz" in r.stderr and "Traceback" not in r.stderr
