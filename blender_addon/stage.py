@@ -390,22 +390,23 @@ def _ground_material(made: _Created) -> Any:
     mat = _ensure_material("mat_ground", "S-Curve Ground", made)
     tree = mat.node_tree
     bsdf = _principled(mat, Roughness=0.85)
-    coord = tree.nodes.new("ShaderNodeTexCoord")
+    coord = tree.nodes.new("ShaderNodeNewGeometry")
     noise = tree.nodes.new("ShaderNodeTexNoise")
-    # Fractal (fBm) noise in object space: large soft blotches plus fine grain, the
-    # post's "minimum texture with disturbances" without a visible repeat.
-    noise.inputs["Scale"].default_value = 0.35
+    # Fractal (fBm) noise in world space (the plane is scaled, its object space is
+    # not metres): metre-sized soft blotches plus fine grain, the post's "minimum
+    # texture with disturbances", without a visible repeat.
+    noise.inputs["Scale"].default_value = 0.8
     noise.inputs["Detail"].default_value = 10.0
     noise.inputs["Roughness"].default_value = 0.62
     ramp = tree.nodes.new("ShaderNodeValToRGB")
     ramp.color_ramp.elements[0].position = 0.3
-    ramp.color_ramp.elements[0].color = (0.20, 0.19, 0.17, 1.0)
+    ramp.color_ramp.elements[0].color = (0.07, 0.066, 0.06, 1.0)
     ramp.color_ramp.elements[1].position = 0.7
-    ramp.color_ramp.elements[1].color = (0.34, 0.33, 0.30, 1.0)
+    ramp.color_ramp.elements[1].color = (0.20, 0.19, 0.17, 1.0)
     bump = tree.nodes.new("ShaderNodeBump")
     bump.inputs["Strength"].default_value = 0.15
     bump.inputs["Distance"].default_value = 0.02
-    tree.links.new(coord.outputs["Object"], noise.inputs["Vector"])
+    tree.links.new(coord.outputs["Position"], noise.inputs["Vector"])
     tree.links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
     tree.links.new(ramp.outputs["Color"], bsdf.inputs["Base Color"])
     tree.links.new(noise.outputs["Fac"], bump.inputs["Height"])
@@ -608,7 +609,7 @@ def setup_stage(
     sun_strength: float = 3.0,
     sun_elevation: float = math.radians(32.0),
     sun_azimuth: float = math.radians(205.0),
-    sky_strength: float = 0.25,
+    sky_strength: float = 0.15,
     area_power: float = 300.0,
     props: bool = True,
     mirror_roughness: float = 0.03,
@@ -799,7 +800,7 @@ class SCURVE_OT_stage(bpy.types.Operator):
         "180° is straight in front",
     )
     sky_strength: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Sky Strength", min=0.0, soft_max=2.0, default=0.25,
+        name="Sky Strength", min=0.0, soft_max=2.0, default=0.15,
         description="Multiplier of the physical sky's brightness",
     )
     area_power: bpy.props.FloatProperty(  # type: ignore[valid-type]
