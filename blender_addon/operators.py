@@ -100,11 +100,21 @@ def is_mirror(obj: bpy.types.Object | None) -> bool:
 class MESH_OT_scurve_mirror_add(
     props.ParamsMixin, object_utils.AddObjectHelper, bpy.types.Operator
 ):
-    """Add an S-curve mirror wall at the 3D cursor (base on the ground, seam at the cursor)"""
+    """Add an S-curve mirror wall at the 3D cursor, base on the ground and seam at the \
+cursor (in Object Mode: the new object keeps its parameters for Edit S-Curve)"""
 
     bl_idname = "mesh.scurve_mirror_add"
     bl_label = "Add S-Curve Mirror"
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads a plain set
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        # In Edit Mode object_data_add would join the wall into the edited mesh, which
+        # then could not be rebuilt from its parameters.
+        if context.mode != "OBJECT":
+            cls.poll_message_set("Switch to Object Mode to add an S-curve mirror")
+            return False
+        return True
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout

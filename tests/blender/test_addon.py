@@ -151,6 +151,15 @@ def test_preset_fills_values_and_explicit_values_win(addon):
     assert (got.radius, got.length_segments, got.circle_vertices) == (2.0, 5, 128)
 
 
+def test_add_needs_object_mode(addon):
+    add()
+    bpy.ops.object.mode_set(mode="EDIT")
+    assert not bpy.ops.mesh.scurve_mirror_add.poll()
+    bpy.ops.object.mode_set(mode="OBJECT")
+    assert bpy.ops.mesh.scurve_mirror_add.poll()
+    assert "Object Mode" in bpy.ops.mesh.scurve_mirror_add.get_rna_type().description
+
+
 def test_full_half_circle_survives_float32(addon):
     # pi stored as float32 is 3.1415927 > math.pi: it must still be accepted as pi.
     obj = add(arch_angle=math.pi)
