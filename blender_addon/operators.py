@@ -93,8 +93,10 @@ def sync_modifier(obj: bpy.types.Object, params: MirrorParams) -> None:
 
 def is_mirror(obj: bpy.types.Object | None) -> bool:
     """Whether ``obj`` is a mesh object built by this add-on."""
-    settings = getattr(obj, "scurve_mirror", None)
-    return bool(obj is not None and obj.type == "MESH" and settings and settings.is_mirror)
+    if obj is None or obj.type != "MESH":
+        return False
+    settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
+    return settings is not None and bool(settings.is_mirror)
 
 
 class MESH_OT_scurve_mirror_add(
