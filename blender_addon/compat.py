@@ -8,8 +8,9 @@ Other modules call these helpers and never branch on the version themselves.
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import bpy
@@ -206,6 +207,25 @@ def configure_mp4(render: Any) -> None:
     ff.codec = "H264"
     set_if_present(ff, constant_rate_factor="HIGH", ffmpeg_preset="GOOD", audio_codec="NONE")
     settings.color_mode = "RGB"
+
+
+def sequencer_strips(scene: Any) -> Any:
+    """The top-level strips of ``scene``'s sequencer, creating the editor if needed.
+
+    ``SequenceEditor.strips`` (4.4+) replaced ``sequences``, which 5.0 removed.
+    """
+    editor = scene.sequence_editor or scene.sequence_editor_create()
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
+def new_image_strip(scene: Any, frames: Sequence[Any]) -> Any:
+    """An image-sequence strip (channel 1, from frame 1) of ``frames``, paths in one folder."""
+    strip = sequencer_strips(scene).new_image(
+        name="frames", filepath=str(frames[0]), channel=1, frame_start=1
+    )
+    for path in frames[1:]:
+        strip.elements.append(os.path.basename(str(path)))
+    return strip
 
 
 def ffmpeg_available() -> bool:

@@ -1,0 +1,427 @@
+"""Render the S-curve mirror on its stage, headless.
+
+    blender -b -P render_scenes/scurve.py -- --out out/scurve.png --camera concave
+    python render_scenes/scurve.py --out out/scurve.png --camera concave   # bpy module
+
+Both run the add-on's own code: the mirror comes from its "Add S-Curve Mirror"
+operator, the scene from ``blender_addon.stage.setup_stage`` (what "Set Up Mirror
+Stage" runs). Every ``MirrorParams`` field is a flag that overrides the preset.
+
+Bad arguments, an unknown preset or an unwritable output exit with status 2 and one
+line on stderr, before anything is written. Progress goes to stderr, one line per
+frame with the time left. Files appear whole: each is rendered to a temporary name
+in its folder and renamed when complete.
+
+The parser needs no Blender (only ``scurve_geom``), so it can be tested anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    # Blender's own Python and a plain checkout have neither package installed.
+    sys.path.insert(0, str(REPO))
+
+from scurve_geom import PRESETS, MirrorParams  # noqa: E402
+from scurve_geom.cli import params_from_args  # noqa: E402
+
+PROG = "scurve.py"
+#: Named camera views; the same names as ``blender_addon.stage.VIEWS``.
+VIEWS = ("front", "concave", "convex", "top", "low")
+#: Named sun colours; the values live in ``blender_addon.stage``.
+SUN_NAMES = ("daylight", "red")
+
+# Defaults picked by bench/bench_render_quality.py (PSNR per second of render time).
+DEFAULT_SAMPLES = 64
+DEFAULT_RESOLUTION = (960, 540)
+DEFAULT_PRESET = "smooth"
+#: Subdivision levels given to a preset whose grid is too coarse to render smoothly
+#: (the seed's one strip per half) when ``--subdivision-levels`` is not passed: the
+#: seed's own Subdivision Surface setting.
+COARSE_LEVELS = 4
+COARSE_SEGMENTS = 8
+
+
+class UsageError(Exception):
+    """A bad argument: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints its whole usage block; scripts and tests want one line.
+        raise UsageError(message)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def _sun_color(text: str) -> str | tuple[float, float, float]:
+    if text in SUN_NAMES:
+        return text
+    try:
+        rgb = tuple(float(c) for c in text.split(","))
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3 or not all(math.isfinite(c) and 0.0 <= c <= 1.0 for c in rgb):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a sun colour: use {' or '.join(SUN_NAMES)}, or R,G,B in 0..1"
+        )
+    return rgb  # type: ignore[return-value]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser; geometry flags are generated from ``MirrorParams``."""
+    p = _Parser(
+        prog=PROG,
+        description="Render the S-curve mirror on its stage (Cycles or EEVEE), headless.",
+        epilog="Lengths in metres, angles in degrees. Under Blender, put the arguments "
+        "after '--'.",
+    )
+    p.add_argument("--out", type=Path, default=None,
+                   help="PNG file to write (default out/scurve.png); with --turntable a "
+                   "folder for the frames (default out/turntable)")
+    p.add_argument("--preset", default=DEFAULT_PRESET,
+                   help=f"geometry preset (default {DEFAULT_PRESET}; one of {', '.join(PRESETS)})")
+    p.add_argument("--resolution", type=_positive_int, nargs=2, metavar=("W", "H"),
+                   default=DEFAULT_RESOLUTION, help="image size in pixels (default %(default)s)")
+    p.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES,
+                   help="render samples (Cycles: the adaptive maximum; default %(default)s)")
+    p.add_argument("--engine", choices=("cycles", "eevee"), default="cycles")
+    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="Cycles device: auto uses the GPU configured in Blender's "
+                   "preferences, else the CPU (default auto)")
+    p.add_argument("--seed", type=int, default=0, help="Cycles noise seed (default 0)")
+    p.add_argument("--camera", choices=VIEWS, default="front", help="named view (default front)")
+    p.add_argument("--sun-color", type=_sun_color, default="daylight", metavar="COLOR",
+                   help="daylight, red, or R,G,B linear in 0..1 (default daylight)")
+    p.add_argument("--props", action=argparse.BooleanOptionalAction, default=True,
+                   help="the red cylinder, green cone and blue sphere (default on)")
+    p.add_argument("--turntable", type=int, default=None, metavar="N",
+                   help="render an N-frame orbit of the camera around the mirror")
+    p.add_argument("--fps", type=_positive_int, default=24, help="turntable video frame rate")
+    p.add_argument("--video", action="store_true",
+                   help="with --turntable: also encode the frames to turntable.mp4 "
+                   "(H.264, Blender's own FFmpeg)")
+    p.add_argument("--save-blend", type=Path, default=None, metavar="PATH",
+                   help="also save the scene as a .blend file")
+    g = p.add_argument_group("mirror parameters (override the preset)")
+    for field in MirrorParams.describe():
+        name, kind = field["name"], str(field["type"])
+        text = field["doc"]
+        if field.get("min") is not None:
+            lo, hi = field["min"], field["max"]
+            if field.get("unit") == "ROTATION":
+                lo, hi = math.degrees(lo), math.degrees(hi)
+                text += " (degrees)"
+            text += f"; {lo:g} to {hi:g}"
+        if kind == "bool":
+            g.add_argument(_flag(name), action=argparse.BooleanOptionalAction, default=None,
+                           help=text)
+        elif kind == "str":
+            g.add_argument(_flag(name), choices=field["choices"], default=None, help=text)
+        else:
+            g.add_argument(_flag(name), type=int if kind == "int" else float, default=None,
+                           metavar="N" if kind == "int" else "X", help=text)
+    return p
+
+
+def _writable_folder(folder: Path, what: str) -> None:
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {what}: folder {str(folder)!r} does not exist")
+    try:
+        # os.access says yes to root on a read-only file system; creating a file is
+        # the only honest test.
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scurve-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write {what}: {exc.strerror or exc}") from None
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse and validate everything that can be checked without Blender.
+
+    Adds ``params`` (the validated :class:`MirrorParams`) and resolves ``out``.
+
+    Raises
+    ------
+    UsageError
+        With a one-line message, for any bad argument.
+    """
+    args = make_parser().parse_args(list(argv))
+    if args.preset not in PRESETS:
+        raise UsageError(f"preset {args.preset!r} is unknown: choose one of {', '.join(PRESETS)}")
+    try:
+        params = params_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.subdivision_levels is None and params.subdivision_levels == 0 \
+            and params.length_segments < COARSE_SEGMENTS:
+        params = params.replace(subdivision_levels=COARSE_LEVELS)
+    args.params = params
+    w, h = args.resolution
+    if not (16 <= w <= 16384 and 16 <= h <= 16384):
+        raise UsageError(f"resolution {w}x{h} is out of range: 16 to 16384 pixels per side")
+    if args.turntable is not None and args.turntable < 2:
+        raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
+    if args.video and args.turntable is None:
+        raise UsageError("--video needs --turntable N (the video is made from its frames)")
+    if args.turntable is None:
+        args.out = args.out or Path("out/scurve.png")
+        if args.out.suffix.lower() != ".png":
+            raise UsageError(f"cannot write {str(args.out)!r}: --out must end in .png")
+        if args.out.is_dir():
+            raise UsageError(f"cannot write {str(args.out)!r}: it is a folder")
+        _writable_folder(args.out.parent, repr(str(args.out)))
+    else:
+        args.out = args.out or Path("out/turntable")
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"cannot write frames to {str(args.out)!r}: it is a file")
+        # The folder itself may be created; its parent must exist and be writable.
+        _writable_folder(args.out if args.out.is_dir() else args.out.parent,
+                         f"frames to {str(args.out)!r}")
+    if args.save_blend is not None:
+        if args.save_blend.suffix.lower() != ".blend":
+            raise UsageError(f"cannot write {str(args.save_blend)!r}: "
+                             "--save-blend must end in .blend")
+        _writable_folder(args.save_blend.parent, repr(str(args.save_blend)))
+    return args
+
+
+def script_argv(argv: Sequence[str] | None = None) -> list[str]:
+    """The script's own arguments: after ``--`` under Blender, else ``sys.argv[1:]``."""
+    if argv is not None:
+        return list(argv)
+    if "--" in sys.argv:
+        return sys.argv[sys.argv.index("--") + 1:]
+    if any(a in ("-P", "--python") for a in sys.argv[1:]):
+        return []  # `blender -b -P scurve.py` without arguments
+    return sys.argv[1:]
+
+
+# -- rendering (needs bpy) ---------------------------------------------------------------
+
+
+def _progress(done: int, total: int, started: float, frame_time: float) -> None:
+    elapsed = time.perf_counter() - started
+    left = elapsed / done * (total - done)
+    print(f"{PROG}: frame {done}/{total} rendered in {frame_time:.1f} s, "
+          f"{_clock(left)} left", file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def _temp_beside(path: Path, suffix: str) -> str:
+    """A new empty file next to ``path`` with the permissions a plain ``open`` would give."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    # mkstemp makes 0600 files; the renamed result should look like any other output.
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
+def _render_png(bpy: Any, scene: Any, path: Path) -> None:
+    """Render the current frame to ``path``, appearing there only when complete."""
+    tmp = _temp_beside(path, ".png")
+    try:
+        scene.render.filepath = tmp
+        scene.render.use_file_extension = False
+        bpy.ops.render.render(write_still=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _add_mirror(bpy: Any, params: MirrorParams) -> Any:
+    values = params.to_dict()
+    result = bpy.ops.mesh.scurve_mirror_add(**values)
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"Add S-Curve Mirror returned {result}")
+    return bpy.context.active_object
+
+
+def _encode_video(bpy: Any, compat: Any, frames: list[Path], out: Path, size: tuple[int, int],
+                  fps: int) -> None:
+    """Encode ``frames`` to ``out`` (MP4) with Blender's FFmpeg through the sequencer."""
+    enc = bpy.data.scenes.new("S-Curve Encode")
+    try:
+        strip = compat.new_image_strip(enc, frames)
+        enc.frame_start, enc.frame_end = 1, len(frames)
+        enc.render.resolution_x, enc.render.resolution_y = size
+        enc.render.resolution_percentage = 100
+        enc.render.fps = fps
+        compat.configure_mp4(enc.render)
+        tmp = _temp_beside(out, ".mp4")
+        try:
+            enc.render.filepath = tmp
+            enc.render.use_file_extension = False
+            bpy.ops.render.render(animation=True, scene=enc.name)
+            if os.path.getsize(tmp) == 0:
+                raise RuntimeError("FFmpeg wrote an empty video")
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        del strip
+    finally:
+        bpy.data.scenes.remove(enc)
+
+
+class SceneError(Exception):
+    """The scene cannot be built as asked (e.g. ``--device gpu`` without a GPU): exit 2."""
+
+
+@contextlib.contextmanager
+def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
+    """A factory-fresh scene with the mirror and its stage as ``args`` describe; yields
+    ``(scene, mirror)``. The add-on is registered inside the block only.
+
+    Raises
+    ------
+    SceneError
+        When the stage rejects the settings (the message is one line).
+    """
+    import bpy
+
+    import blender_addon
+    from blender_addon import compat, stage
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    blender_addon.register()
+    try:
+        scene = bpy.context.scene
+        scene.render.resolution_x, scene.render.resolution_y = args.resolution
+        scene.render.resolution_percentage = 100
+        mirror = _add_mirror(bpy, args.params)
+        sun = args.sun_color
+        if isinstance(sun, str):
+            sun = stage.RED_SUN_COLOR if sun == "red" else stage.DEFAULT_SUN_COLOR
+        try:
+            stage.setup_stage(bpy.context, mirror, sun_color=sun, view=args.camera,
+                              samples=args.samples, device=args.device, props=args.props)
+        except ValueError as exc:
+            raise SceneError(str(exc)) from None
+        scene.cycles.seed = args.seed
+        if args.engine == "eevee":
+            scene.render.engine = compat.eevee_engine_id()
+            scene.eevee.taa_render_samples = args.samples
+        compat.configure_png(scene.render)
+        yield scene, mirror
+    finally:
+        # A class left registered makes bpy 4.2 crash and 4.5 hang at interpreter exit.
+        blender_addon.unregister()
+
+
+def render(args: argparse.Namespace) -> int:
+    """Build mirror and stage with the add-on's code and render; returns an exit status."""
+    import bpy
+    from mathutils import Matrix
+
+    from blender_addon import compat
+
+    if args.video and not compat.ffmpeg_available():
+        print(f"{PROG}: error: this Blender has no FFmpeg; drop --video", file=sys.stderr)
+        return 2
+    try:
+        with staged_scene(args) as (scene, mirror):
+            _report(scene, mirror, args)
+            if args.save_blend is not None:
+                bpy.ops.wm.save_as_mainfile(filepath=str(args.save_blend.resolve()), copy=True)
+            if args.turntable is None:
+                started = time.perf_counter()
+                _render_png(bpy, scene, args.out)
+                _progress(1, 1, started, time.perf_counter() - started)
+                print(f"{PROG}: wrote {args.out}", file=sys.stderr)
+                return 0
+            frames = _turntable(bpy, Matrix, scene, mirror, args)
+            if args.video:
+                video = args.out / "turntable.mp4"
+                _encode_video(bpy, compat, frames, video, tuple(args.resolution), args.fps)
+                print(f"{PROG}: wrote {video}", file=sys.stderr)
+            return 0
+    except SceneError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _report(scene: Any, mirror: Any, args: argparse.Namespace) -> None:
+    device = f" {scene.cycles.device}" if args.engine == "cycles" else ""
+    print(f"{PROG}: {args.preset} mirror ({len(mirror.data.vertices)} vertices, subdivision "
+          f"{args.params.subdivision_levels}), {args.engine}{device} "
+          f"{args.resolution[0]}x{args.resolution[1]}, {args.samples} samples, "
+          f"camera {args.camera}", file=sys.stderr, flush=True)
+
+
+def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
+               args: argparse.Namespace) -> list[Path]:
+    """Render ``args.turntable`` frames of a full orbit into ``args.out``; their paths."""
+    args.out.mkdir(exist_ok=True)
+    cam = scene.camera
+    start = cam.matrix_world.copy()
+    centre = sum(_bbox(mirror), start.translation * 0) / 8
+    # Orbit about the vertical through the mirror's centre, keeping the view's aim.
+    pivot = Matrix.Translation((centre.x, centre.y, 0.0))
+    n = args.turntable
+    frames = []
+    started = time.perf_counter()
+    for k in range(n):
+        angle = 2 * math.pi * k / n
+        cam.matrix_world = pivot @ Matrix.Rotation(angle, 4, "Z") @ pivot.inverted() @ start
+        scene.frame_set(k + 1)
+        path = args.out / f"frame_{k + 1:04d}.png"
+        t0 = time.perf_counter()
+        _render_png(bpy, scene, path)
+        frames.append(path)
+        _progress(k + 1, n, started, time.perf_counter() - t0)
+    print(f"{PROG}: wrote {n} frames to {args.out}", file=sys.stderr)
+    return frames
+
+
+def _bbox(obj: Any) -> list[Any]:
+    from mathutils import Vector
+
+    return [obj.matrix_world @ Vector(c) for c in obj.bound_box]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on success, 2 on bad arguments (one line on stderr), 1 on failure."""
+    try:
+        args = parse_args(script_argv(argv))
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import bpy  # noqa: F401
+    except ImportError:
+        print(f"{PROG}: error: needs Blender: run `blender -b -P {PROG} -- ...` or a Python "
+              "with the bpy module (.venv-bpy45)", file=sys.stderr)
+        return 2
+    return render(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
