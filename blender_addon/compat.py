@@ -112,7 +112,10 @@ def cycles_gpu_available(context: Any | None = None) -> bool:
     user who configured nothing renders on the CPU, as Blender itself would.
     """
     context = context or bpy.context
-    addon = context.preferences.addons.get("cycles")
+    prefs_root = getattr(context, "preferences", None)
+    if prefs_root is None:
+        return False
+    addon = prefs_root.addons.get("cycles")
     if addon is None:
         return False
     prefs = addon.preferences

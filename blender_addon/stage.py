@@ -161,8 +161,8 @@ class _Frame:
     def height(self) -> float:
         return float(self.hi[2] - self.lo[2])
 
-    def world(self, p: Sequence[float]) -> Vector:
-        return self.to_world @ Vector(p)
+    def world(self, p: Sequence[float] | np.ndarray) -> Vector:
+        return self.to_world @ Vector([float(v) for v in p])
 
     def world_dir(self, d: Sequence[float]) -> Vector:
         return (self.to_world.to_3x3() @ Vector(d)).normalized()
@@ -181,13 +181,13 @@ def _surface_points(mirror: Any, depsgraph: Any | None) -> np.ndarray:
         mesh = obj.to_mesh()
     try:
         n, ne = len(mesh.vertices), len(mesh.edges)
-        co = np.empty(n * 3, dtype=np.float64)
-        mesh.vertices.foreach_get("co", co)
-        co = co.reshape(n, 3)
+        flat = np.empty(n * 3, dtype=np.float64)
+        mesh.vertices.foreach_get("co", flat)
+        co = flat.reshape(n, 3)
         if 0 < ne and n < 20_000:
-            ev = np.empty(ne * 2, dtype=np.int64)
-            mesh.edges.foreach_get("vertices", ev)
-            ev = ev.reshape(ne, 2)
+            flat_edges = np.empty(ne * 2, dtype=np.int64)
+            mesh.edges.foreach_get("vertices", flat_edges)
+            ev = flat_edges.reshape(ne, 2)
             t = np.linspace(0.0, 1.0, 17)[1:-1, None, None]
             along = co[ev[:, 0]] * (1 - t) + co[ev[:, 1]] * t
             co = np.vstack([co, along.reshape(-1, 3)])
@@ -219,7 +219,10 @@ def _mirror_frame(mirror: Any, depsgraph: Any | None = None) -> _Frame:
 # -- geometry of the stage (frame coordinates) ------------------------------------------
 
 
-def _prop_layout(frame: _Frame) -> dict[str, tuple[tuple[float, float, float], tuple[float, ...]]]:
+_Placement = dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
+
+
+def _prop_layout(frame: _Frame) -> _Placement:
     """Where the props stand: ``{role: (location, scale)}`` in frame coordinates.
 
     They stand in front of the concave (−x) half, spread along it, each a little in
@@ -228,7 +231,7 @@ def _prop_layout(frame: _Frame) -> dict[str, tuple[tuple[float, float, float], t
     lo = frame.lo
     h = frame.height
     pts = frame.points
-    out = {}
+    out: _Placement = {}
     spec = {
         # role: (fraction of the −x half, radius, height) in units of the height
         "prop_cylinder": (0.30, 0.08, 0.40),
@@ -750,10 +753,10 @@ def _build(
         _aim(light, loc, frame.world((side * 0.2 * (hi[0] - lo[0]), c[1], lo[2] + 0.5 * h)) - loc)
         objs[role] = light
 
-    for role, (loc, scale) in _prop_layout(frame).items():
+    for role, (spot, scale) in _prop_layout(frame).items():
         obj = _ensure_object(coll, role, role.replace("prop_", "S-Curve ").title(),
                              lambda role=role: _primitive_mesh(role), made)
-        obj.location = frame.world(loc)
+        obj.location = frame.world(spot)
         obj.rotation_mode = "QUATERNION"
         obj.rotation_quaternion = frame.to_world.to_quaternion()
         obj.scale = scale
@@ -835,8 +838,9 @@ class SCURVE_OT_stage(bpy.types.Operator):
             return False
         return True
 
-    def execute(self, context: Any) -> set[str]:
+    def execute(self, context: Any) -> Any:  # a set of Blender's result literals
         mirror = find_mirror(context)
+        assert mirror is not None  # poll() checked
         try:
             setup_stage(
                 context, mirror, sun_color=tuple(self.sun_color),
@@ -853,4 +857,4 @@ class SCURVE_OT_stage(bpy.types.Operator):
 
 
 classes = (SCURVE_OT_stage,)
-register, unregister = bpy.utils.register_classes_factory(classes)
+register, unregister = bpy.utils.register_classes_factory(classes)  # type: ignore[func-returns-value, misc]
