@@ -18,7 +18,7 @@ PY := $(VENV)/bin/python
 BPY_PY := .venv-bpy$(BPY)/bin/python
 
 .PHONY: all setup demo test lint typecheck test-core test-numpy126 test-blender \
-        extension bench preview clean
+        extension bench bench-blender preview clean
 
 all: test
 
@@ -83,6 +83,11 @@ extension: .venv-bpy$(BPY)/.ready
 
 bench: $(VENV)/.ready
 	$(PY) bench/bench_build.py
+	$(PY) bench/bench_subdivide.py
+
+# Add S-Curve Mirror at 1M vertices vs from_pydata and bmesh; numpy Catmull-Clark vs the modifier.
+bench-blender: .venv-bpy$(BPY)/.ready
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_blender_add.py
 
 clean:
 	rm -rf out dist build .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -3,7 +3,8 @@
 Nothing here computes geometry: positions, quads, edges and UVs come from
 ``scurve_geom``; this module only converts dtypes/layouts and hands contiguous
 float32/int32 buffers to Blender, which copies them with a memcpy. Every array Blender
-would otherwise derive (edges, corner edges) is written too, so no
+would otherwise derive (edges, corner edges: ``Mesh.edges`` and ``Mesh.corner_edges``)
+is written too, so no
 ``update(calc_edges=True)`` (0.6-0.8 s at a million vertices) is needed.
 """
 
@@ -24,61 +25,6 @@ def _c(array: np.ndarray, dtype: Any) -> np.ndarray:
     # foreach_set only takes the memcpy path for a C-contiguous buffer of exactly the
     # attribute's element type; anything else goes through Python number objects.
     return np.ascontiguousarray(array, dtype=dtype).reshape(-1)
-
-
-def corner_edges(mesh: Mesh) -> np.ndarray:
-    """Edge index of every face corner (corner k to corner k+1), int32 (M, 4).
-
-    Indices point into ``mesh.edges``. Uses ``mesh.corner_edges`` when the library
-    provides it; then the closed form for a grid whose quads are in ``build_grid``'s
-    order; otherwise a sorted-key lookup (any quad mesh, ~10x slower).
-    """
-    given = getattr(mesh, "corner_edges", None)
-    if given is not None:
-        return np.asarray(given, dtype=np.int32)
-    if mesh.grid is not None:
-        fast = _grid_corner_edges(mesh)
-        if fast is not None:
-            return fast
-    faces = mesh.faces.astype(np.int64)
-    a, b = faces, np.roll(faces, -1, axis=1)
-    n = np.int64(mesh.n_vertices)
-    edges = mesh.edges.astype(np.int64)
-    keys = np.minimum(edges[:, 0], edges[:, 1]) * n + np.maximum(edges[:, 0], edges[:, 1])
-    order = np.argsort(keys)
-    wanted = np.minimum(a, b) * n + np.maximum(a, b)
-    return order[np.searchsorted(keys[order], wanted)].astype(np.int32)
-
-
-def _grid_corner_edges(mesh: Mesh) -> np.ndarray | None:
-    """Closed-form corner edges of a grid mesh, or None if its quads are ordered otherwise.
-
-    Relies on the documented orders: vertex (row j, column i) is ``j * columns + i``;
-    quads row by row over ``grid.quad_columns()``, corners (j, c), (j, c+1), (j+1, c+1),
-    (j+1, c); edges are the horizontal ones row by row, then one vertical edge per vertex
-    below the top row. The quads are checked (a few ms) before the formula is trusted.
-    """
-    g = mesh.grid
-    assert g is not None
-    qc = g.quad_columns().astype(np.int32)
-    nq, rows, cols = qc.size, g.rows, g.columns
-    if mesh.n_faces != (rows - 1) * nq:
-        return None
-    f = mesh.faces.reshape(rows - 1, nq, 4)
-    first = np.arange(rows - 1, dtype=np.int32)[:, None] * np.int32(cols) + qc
-    if not (
-        np.array_equal(f[..., 0], first)
-        and np.array_equal(f[..., 1], first + 1)
-        and np.array_equal(f[..., 2], first + (cols + 1))
-        and np.array_equal(f[..., 3], first + cols)
-    ):
-        return None
-    out = np.empty((rows - 1, nq, 4), dtype=np.int32)
-    out[..., 0] = np.arange((rows - 1) * nq, dtype=np.int32).reshape(rows - 1, nq)
-    np.add(out[..., 0], nq, out=out[..., 2])  # the same column's edge one row up
-    np.add(first, np.int32(rows * nq), out=out[..., 3])  # vertical edge above the corner
-    np.add(out[..., 3], 1, out=out[..., 1])
-    return out.reshape(-1, 4)
 
 
 def corner_uvs(uv: np.ndarray, flat_faces: np.ndarray) -> np.ndarray:
@@ -110,7 +56,7 @@ def fill_mesh(target: bpy.types.Mesh, mesh: Mesh) -> bpy.types.Mesh:
 
     target.loops.add(faces.size)
     compat.set_corner_verts(target, faces)
-    compat.set_corner_edges(target, _c(corner_edges(mesh), np.int32))
+    compat.set_corner_edges(target, _c(mesh.corner_edges, np.int32))
 
     target.polygons.add(mesh.n_faces)
     target.polygons.foreach_set("loop_start", np.arange(0, faces.size, 4, dtype=np.int32))

@@ -18,9 +18,10 @@ __all__ = ["GridLayout", "Mesh", "MeshReport"]
 class GridLayout:
     """How a structured grid's vertices are laid out, so edges need no search.
 
-    Vertex ``(row j, column i)`` has index ``j * columns + i``. ``gap`` is the column
-    after which no quads are made (the unwelded seam: columns ``gap`` and ``gap + 1``
-    coincide but are not joined), or -1.
+    Vertex ``(row j, column i)`` has index ``j * columns + i``; quads run row by row
+    over :meth:`quad_columns`, corners ``(j, c), (j, c+1), (j+1, c+1), (j+1, c)``.
+    ``gap`` is the column after which no quads are made (the unwelded seam: columns
+    ``gap`` and ``gap + 1`` coincide but are not joined), or -1.
     """
 
     rows: int
@@ -92,6 +93,36 @@ class Mesh:
         edges[horizontal.size :, 0] = vertical
         edges[horizontal.size :, 1] = vertical + g.columns
         return edges
+
+    @functools.cached_property
+    def corner_edges(self) -> np.ndarray:
+        """Index into :attr:`edges` of every face corner's edge (corner k to k+1), int32 (M, 4).
+
+        What Blender stores as ``.corner_edge``: closed form for a grid, otherwise a
+        sorted-key lookup.
+        """
+        g = self.grid
+        if g is not None:
+            qc = g.quad_columns().astype(np.int32)
+            nq, rows = qc.size, g.rows
+            first = np.arange(rows - 1, dtype=np.int32)[:, None] * np.int32(g.columns) + qc
+            out = np.empty((rows - 1, nq, 4), dtype=np.int32)
+            # Horizontal edges are numbered row by row, so a quad's bottom edge is its
+            # own index and its top edge one row (nq) further; vertical edges follow,
+            # numbered by their lower vertex.
+            out[..., 0] = np.arange((rows - 1) * nq, dtype=np.int32).reshape(rows - 1, nq)
+            np.add(out[..., 0], nq, out=out[..., 2])
+            np.add(first, np.int32(rows * nq), out=out[..., 3])
+            np.add(out[..., 3], 1, out=out[..., 1])
+            return out.reshape(-1, 4)
+        n = np.int64(self.n_vertices)
+        faces = self.faces.astype(np.int64)
+        a, b = faces, np.roll(faces, -1, axis=1)
+        edges = self.edges.astype(np.int64)
+        keys = np.minimum(edges[:, 0], edges[:, 1]) * n + np.maximum(edges[:, 0], edges[:, 1])
+        order = np.argsort(keys)
+        wanted = np.minimum(a, b) * n + np.maximum(a, b)
+        return order[np.searchsorted(keys[order], wanted)].astype(np.int32)
 
     def face_normals(self) -> np.ndarray:
         """Unit face normals, float64 (M, 3), from the quads' diagonals' cross product."""

@@ -227,3 +227,18 @@ def test_subdivision_is_part_of_build_mesh():
     p = preset("blog-part2", subdivision_levels=2)
     v, _e, _f = p.base_counts()
     assert build_mesh(p).n_vertices == p.vertex_count() > v
+
+
+@settings(max_examples=30, deadline=None)
+@given(mirror_params(max_rows=12, max_segments=5))
+def test_corner_edges_join_each_corner_to_the_next(p):
+    from scurve_geom import Mesh
+
+    mesh = build_grid(p)
+    # The same arrays without the layout: edges and corner edges found by search instead.
+    generic = Mesh(mesh.vertices, mesh.faces, mesh.uv)
+    for m in (mesh, generic, build_mesh(p.replace(subdivision_levels=1))):
+        want = np.sort(np.stack([m.faces.ravel(), np.roll(m.faces, -1, axis=1).ravel()],
+                                axis=1), axis=1)
+        pairs = np.sort(m.edges[m.corner_edges.ravel()], axis=1)
+        np.testing.assert_array_equal(pairs, want)

@@ -302,24 +302,6 @@ def test_random_parameters_convert_exactly(addon, cv, k, weld, match, bend):
         bpy.data.meshes.remove(data)
 
 
-def test_corner_edges_grid_formula_matches_generic_lookup(addon):
-    from blender_addon import mesh_io
-    from scurve_geom import Mesh
-
-    for weld in (True, False):
-        mesh = build_mesh(MirrorParams(length_segments=3, circle_vertices=10, weld_seam=weld))
-        # Same arrays without the grid layout: edges found by search, in another order.
-        generic = Mesh(mesh.vertices, mesh.faces, mesh.uv)
-        # A grid whose quads are not in build_grid's order must not get the closed form.
-        shuffled = Mesh(mesh.vertices, mesh.faces[::-1].copy(), mesh.uv, mesh.grid)
-        for m in (mesh, generic, shuffled):
-            want = np.sort(np.stack([m.faces.ravel(),
-                                     np.roll(m.faces, -1, axis=1).ravel()], axis=1), axis=1)
-            # Each corner's edge joins that corner's vertex and the next one.
-            pairs = np.sort(m.edges[mesh_io.corner_edges(m).ravel()], axis=1)
-            np.testing.assert_array_equal(pairs, want)
-
-
 def test_subdivided_library_mesh_converts_without_grid(addon):
     # A mesh with no grid layout (the numpy subdivision's output) takes the generic path.
     from blender_addon import mesh_io
