@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import bpy
 
-from . import operators, props
+from . import face_planes, operators, props
 
 #: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
 STAGE_OPERATOR = "scene.scurve_stage"
@@ -47,7 +47,49 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
             col.prop(settings, name)
 
 
-classes = (VIEW3D_PT_scurve_mirror,)
+class VIEW3D_PT_scurve_face_planes(bpy.types.Panel):
+    """Faces decoded by the autoencoder, on planes the mirror reflects"""
+
+    bl_label = "Face Planes"
+    bl_idname = "VIEW3D_PT_scurve_face_planes"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "S-Curve"
+    bl_parent_id = VIEW3D_PT_scurve_mirror.bl_idname
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        assert layout is not None
+        settings = context.scene.scurve_faces  # type: ignore[union-attr]
+        col = layout.column()
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.prop(settings, "count")
+        col.prop(settings, "layout")
+        col.prop(settings, "source")
+        if settings.source == "FOLDER":
+            col.prop(settings, "folder")
+        else:
+            col.prop(settings, "decoder")
+            col.prop(settings, "mode")
+            if settings.mode == "uniform":
+                col.prop(settings, "boundary")
+        row = col.row(align=True)
+        row.prop(settings, "seed")
+        row.operator(face_planes.SCENE_OT_scurve_face_reroll.bl_idname, text="",
+                     icon="FILE_REFRESH")
+        col.prop(settings, "emission")
+        # The strip is filled by the settings' update callbacks and Re-roll, never here.
+        error = face_planes.preview_error()
+        if error:
+            layout.label(text=error, icon="ERROR")
+        flow = layout.grid_flow(columns=4, even_columns=True, align=True)
+        for icon in face_planes.preview_icons():
+            flow.template_icon(icon_value=icon, scale=3.0)
+        layout.operator(face_planes.SCENE_OT_scurve_face_planes.bl_idname, icon="IMAGE_PLANE")
+
+
+classes = (VIEW3D_PT_scurve_mirror, VIEW3D_PT_scurve_face_planes)
 register: Callable[[], None]
 unregister: Callable[[], None]
 # The stubs declare the factory as returning None; it returns (register, unregister).

@@ -281,7 +281,7 @@ def _refine_level(x: np.ndarray, topo: _Topology, linear_uv: bool) -> np.ndarray
     np.multiply(x, (n - 2.0) / n, out=vert_pts)
     inv_n2 = 1.0 / (n * n)
     for k in range(x.shape[0]):
-        total = np.bincount(e0, weights=x[k, e1], minlength=n_v)
+        total: np.ndarray = np.bincount(e0, weights=x[k, e1], minlength=n_v).astype(np.float64)
         total += np.bincount(e1, weights=x[k, e0], minlength=n_v)
         total += np.bincount(fv_flat, weights=face_rep[k], minlength=n_v)
         total *= inv_n2
