@@ -61,6 +61,13 @@ CHILD = textwrap.dedent(
     out["vertices_after_edit"] = len(obj.data.vertices)
     out["stage_label"] = ("scurve_stage" in dir(bpy.ops.scene)
                           and bpy.ops.scene.scurve_stage.get_rna_type().name)
+    settings = bpy.context.scene.scurve_faces
+    settings.count = 3
+    out["face_planes"] = sorted(bpy.ops.scene.scurve_face_planes())
+    import latent_faces
+    out["latent_faces_file"] = latent_faces.__file__
+    out["face_images"] = sorted(i.name for i in bpy.data.images if i.packed_file)
+    out["torch_loaded"] = "torch" in sys.modules
     bpy.ops.preferences.addon_disable(module=module)
     out["disabled"] = module not in prefs.addons
     print("RESULT " + json.dumps(out), flush=True)
@@ -86,12 +93,15 @@ def test_zip_holds_only_what_blender_needs(extension_zip: Path):
     assert extension_zip.name == f"{manifest['id']}-{manifest['version']}.zip"
     with zipfile.ZipFile(extension_zip) as zf:
         names = set(zf.namelist())
+        sizes = {i.filename: i.file_size for i in zf.infolist()}
         packed = tomllib.loads(zf.read("blender_manifest.toml").decode())
     addon = {p.name for p in (REPO / "blender_addon").glob("*.py")}
     wheels = {w.removeprefix("./") for w in manifest["wheels"]}
     assert names == {"blender_manifest.toml", *addon, *wheels}
     assert packed["id"] == "scurve_mirror" and packed["blender_version_min"] == "4.2.0"
     assert not any("test" in n or "__pycache__" in n or n.endswith(".pyc") for n in names)
+    # Small: the geometry, the numpy decoder and its weights, nothing of torch.
+    assert extension_zip.stat().st_size < 5_000_000, sizes
 
 
 def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):
@@ -130,4 +140,8 @@ def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):
     assert got["validate_fixed"] is False
     assert got["edit"] == ["FINISHED"] and got["vertices_after_edit"] == 17 * 5
     assert got["stage_label"] == "Set Up Mirror Stage"
+    # Face planes decode with the wheel's numpy decoder and shipped weights, no torch.
+    assert got["face_planes"] == ["FINISHED"]
+    assert str(user / "extensions") in got["latent_faces_file"]
+    assert len(got["face_images"]) == 3 and not got["torch_loaded"]
     assert got["disabled"]
