@@ -207,7 +207,17 @@ def _material(name: str, img: Any, emission: float) -> Any:
     # plain diffuse prints.
     tree.links.new(tex.outputs["Color"], compat.node_input(bsdf, "Emission Color", "Emission"))
     compat.node_input(bsdf, "Emission Strength").default_value = emission
-    tree.links.new(bsdf.outputs["BSDF"], out.inputs["Surface"])
+    # The back of a picture is a plain dark board: a camera behind a plane sees no
+    # mirror-reversed face, and the faces appear where they should, in the mirror.
+    back = tree.nodes.new("ShaderNodeBsdfDiffuse")
+    back.inputs["Color"].default_value = (0.03, 0.03, 0.035, 1.0)
+    geometry = tree.nodes.new("ShaderNodeNewGeometry")
+    mix = tree.nodes.new("ShaderNodeMixShader")
+    back.location, geometry.location, mix.location = (-300, -420), (-300, 260), (-80, 0)
+    tree.links.new(geometry.outputs["Backfacing"], mix.inputs["Fac"])
+    tree.links.new(bsdf.outputs["BSDF"], mix.inputs[1])
+    tree.links.new(back.outputs["BSDF"], mix.inputs[2])
+    tree.links.new(mix.outputs["Shader"], out.inputs["Surface"])
     return mat
 
 

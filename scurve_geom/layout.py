@@ -67,9 +67,11 @@ def face_plane_layout(
         (−x) half, spread over 150° in front of it; ``row``: a line parallel to the
         wall at ``distance`` in front of it; ``ring``: all around the sculpture.
     distance : float, optional
-        Metres from the wall; default 1.6 × the wall's height.
+        Metres from the wall; default the wall's height: close enough that the
+        concave half magnifies the pictures, far enough to stand clear of it.
     size : float, optional
-        Plane edge, metres; default 0.3 × the wall's height.
+        Plane edge, metres; default a quarter of the wall's height (smaller when
+        crowded), so the planes hide little of the mirror from the cameras.
 
     Raises
     ------
@@ -81,7 +83,7 @@ def face_plane_layout(
     if layout not in LAYOUTS:
         raise ValueError(f"layout={layout!r} is not allowed: choose one of {LAYOUTS}")
     h = params.height
-    distance = 1.6 * h if distance is None else distance
+    distance = h if distance is None else distance
     for name, value in (("distance", distance), ("size", size)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name}={value!r} is out of range: allowed > 0 metres")
@@ -104,21 +106,46 @@ def face_plane_layout(
             # toward +x the convex half would come too close.
             lo, hi = math.radians(-165.0), math.radians(-65.0)
             ang = np.linspace(lo, hi, count) if count > 1 else np.array([-math.pi / 2])
-            centres = np.stack([mid[0] + distance * np.cos(ang),
-                                mid[1] + distance * np.sin(ang), z], -1)
+            along = np.stack([np.cos(ang), np.sin(ang), np.zeros(count)], -1)
+            centres = mid + distance * along
+            centres[:, 2] = z
         else:  # row
             u = (np.arange(count) + 0.5) / count
             wall = surf.point(u, 0.5)
             centres = wall.copy()
             centres[:, 1] = wall[:, 1].min() - distance
+            along = np.broadcast_to(np.array([0.0, -1.0, 0.0]), centres.shape)
         targets = np.broadcast_to(mid, centres.shape)
         if layout == "row":
             targets = centres + np.array([0.0, 1.0, 0.0])
     if size is None:
-        # A third of the wall's height, shrunk when crowded so neighbours keep a gap.
+        # A quarter of the wall's height, shrunk when crowded so neighbours keep a gap.
         spacing = np.linalg.norm(np.diff(centres, axis=0), axis=1).min() if count > 1 else h
-        size = min(0.3 * h, 0.75 * float(spacing))
+        size = min(0.25 * h, 0.75 * float(spacing))
+    if layout != "ring":
+        centres = _clear_of_wall(surf, centres, along, 0.5 * size + 0.05 * h)
     d = targets[:, :2] - centres[:, :2]
     # facing() is (sin yaw, -cos yaw): solve it for the direction to the target.
     yaw = np.arctan2(d[:, 0], -d[:, 1])
     return PlaneLayout(centres, yaw, float(size))
+
+
+def _clear_of_wall(
+    surf: Surface, centres: np.ndarray, along: np.ndarray, clearance: float
+) -> np.ndarray:
+    """Move each centre outward along ``along`` until it is ``clearance`` m from the wall.
+
+    A bent wall (``s_amplitude``) can curl its end into an arc's path; the plan footprint
+    of the wall, sampled finely, is what the planes must keep away from.
+    """
+    wall = surf.point(np.linspace(0.0, 1.0, 257)[None, :], np.linspace(0, 1, 9)[:, None])
+    wall = wall.reshape(-1, 3)[:, :2]
+    out = centres.copy()
+    step = 0.05 * clearance + 1e-3
+    for _ in range(2000):
+        gap = np.linalg.norm(out[:, None, :2] - wall[None], axis=2).min(axis=1)
+        close = gap < clearance
+        if not close.any():
+            break
+        out[close] += step * along[close]
+    return out

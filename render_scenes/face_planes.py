@@ -1,0 +1,191 @@
+"""Add face planes to an existing .blend, headless; and the face-plane flags both scripts share.
+
+    blender -b scene.blend -P render_scenes/face_planes.py -- --face-planes 6 --save out.blend
+    python render_scenes/face_planes.py --blend scene.blend --face-planes 6 --save out.blend \
+        [--faces DIR | --decoder NPZ] [--face-mode normal|uniform|interpolate] [--render out.png]
+
+The file must hold an S-curve mirror (made by the add-on or ``render_scenes/scurve.py``).
+Faces are decoded with the numpy decoder (the shipped one unless ``--decoder``), or taken
+from a folder of pictures (``--faces``); the planes are placed by the add-on's own code
+("Add Face Planes"), and their images are packed into the saved file.
+
+Bad arguments exit with status 2 and one line on stderr, before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from render_scenes.scurve import (  # noqa: E402
+    UsageError,
+    _Parser,
+    _render_png,
+    _writable_folder,
+    script_argv,
+)
+
+PROG = "face_planes.py"
+FACE_MODES = ("normal", "uniform", "interpolate")
+FACE_LAYOUTS = ("arc", "row", "ring")
+MAX_FACE_PLANES = 64
+
+
+def add_face_arguments(parser: argparse.ArgumentParser, default_count: int) -> None:
+    """The face-plane flags, the same in ``scurve.py`` and this script."""
+    g = parser.add_argument_group("face planes (autoencoder faces the mirror reflects)")
+    g.add_argument("--face-planes", type=int, default=default_count, metavar="N",
+                   help=f"number of face planes, 0 to {MAX_FACE_PLANES} "
+                   f"(default {default_count})")
+    src = g.add_mutually_exclusive_group()
+    src.add_argument("--faces", type=Path, metavar="DIR",
+                     help="take the pictures from this folder of PNG/JPEG files")
+    src.add_argument("--decoder", type=Path, metavar="NPZ",
+                     help="decode with this exported decoder (default: the shipped one)")
+    g.add_argument("--face-mode", choices=FACE_MODES, default="normal",
+                   help="latent points: VAE normal samples, the post's uniform cube, or an "
+                   "interpolation path (default normal)")
+    g.add_argument("--face-boundary", type=float, default=2.5, metavar="B",
+                   help="upper bound b of the uniform cube (default 2.5)")
+    g.add_argument("--face-seed", type=int, default=0, metavar="S",
+                   help="fixes the latent points or the folder's choice (default 0)")
+    g.add_argument("--face-layout", choices=FACE_LAYOUTS, default="arc",
+                   help="arc before the concave half, row, or ring (default arc)")
+    g.add_argument("--face-emission", type=float, default=1.0, metavar="E",
+                   help="glow of the pictures, 0 for diffuse prints (default 1)")
+
+
+def check_face_arguments(args: argparse.Namespace) -> None:
+    """Validate the face-plane flags without Blender; raises :class:`UsageError`."""
+    if not 0 <= args.face_planes <= MAX_FACE_PLANES:
+        raise UsageError(f"--face-planes {args.face_planes} is out of range: "
+                         f"0 to {MAX_FACE_PLANES}")
+    if args.faces is not None and not args.faces.is_dir():
+        raise UsageError(f"face folder {str(args.faces)!r} does not exist")
+    if args.decoder is not None and not args.decoder.is_file():
+        raise UsageError(f"decoder file {str(args.decoder)!r} does not exist")
+    if not args.face_boundary > 0:
+        raise UsageError(f"--face-boundary {args.face_boundary} must be > 0")
+    if not args.face_emission >= 0:
+        raise UsageError(f"--face-emission {args.face_emission} must be >= 0")
+    if args.face_mode == "interpolate" and 0 < args.face_planes < 2:
+        raise UsageError("--face-mode interpolate needs --face-planes 2 or more")
+
+
+def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any]:
+    """Add ``args.face_planes`` face planes around ``mirror`` (the add-on must be registered).
+
+    Raises
+    ------
+    ValueError
+        From the add-on, naming the file at fault (a corrupt picture, a decoder of the
+        wrong shape or version).
+    """
+    from blender_addon import face_planes
+
+    if args.face_planes == 0:
+        return []
+    if args.faces is not None:
+        faces = face_planes.folder_faces(args.faces, args.face_planes, args.face_seed)
+    else:
+        faces = list(face_planes.decode_faces(
+            args.face_planes, decoder=args.decoder, mode=args.face_mode,
+            boundary=args.face_boundary, seed=args.face_seed))
+    return face_planes.add_face_planes(context, mirror, faces, layout=args.face_layout,
+                                       emission=args.face_emission)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Add autoencoder face planes to an S-curve mirror "
+                ".blend, headless.",
+                epilog="Under Blender, open the file with `blender -b FILE -P ...` and put "
+                "the arguments after '--'.")
+    p.add_argument("--blend", type=Path, help="the .blend to open (not needed when Blender "
+                   "was started with the file)")
+    p.add_argument("--save", type=Path, help="write the result to this .blend (images packed)")
+    p.add_argument("--render", type=Path, metavar="PNG", help="also render the scene camera's "
+                   "view to this PNG with the file's render settings")
+    add_face_arguments(p, default_count=6)
+    return p
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse and validate without Blender; raises :class:`UsageError`."""
+    args = make_parser().parse_args(list(argv))
+    check_face_arguments(args)
+    if args.face_planes == 0:
+        raise UsageError("--face-planes 0 adds nothing: give 1 or more")
+    if args.save is None and args.render is None:
+        raise UsageError("nothing to write: give --save OUT.blend and/or --render OUT.png")
+    if args.blend is not None and not args.blend.is_file():
+        raise UsageError(f"cannot open {str(args.blend)!r}: no such file")
+    for path, suffix, flag in ((args.save, ".blend", "--save"), (args.render, ".png", "--render")):
+        if path is not None:
+            if path.suffix.lower() != suffix:
+                raise UsageError(f"cannot write {str(path)!r}: {flag} must end in {suffix}")
+            _writable_folder(path.parent, repr(str(path)))
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    import bpy
+
+    import blender_addon
+    from blender_addon import stage
+
+    if args.blend is not None:
+        bpy.ops.wm.open_mainfile(filepath=str(args.blend.resolve()))
+    elif not bpy.data.filepath:
+        print(f"{PROG}: error: no .blend open: give --blend FILE or start Blender with it",
+              file=sys.stderr)
+        return 2
+    blender_addon.register()
+    try:
+        mirror = stage.find_mirror(bpy.context)
+        if mirror is None:
+            print(f"{PROG}: error: {bpy.data.filepath!r} holds no S-curve mirror",
+                  file=sys.stderr)
+            return 2
+        try:
+            planes = place_faces(bpy.context, mirror, args)
+        except ValueError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{PROG}: placed {len(planes)} face planes around {mirror.name}", file=sys.stderr)
+        if args.save is not None:
+            bpy.ops.wm.save_as_mainfile(filepath=str(args.save.resolve()), copy=True)
+            print(f"{PROG}: wrote {args.save}", file=sys.stderr)
+        if args.render is not None:
+            _render_png(bpy, bpy.context.scene, args.render)
+            print(f"{PROG}: wrote {args.render}", file=sys.stderr)
+        return 0
+    finally:
+        # A class left registered makes bpy 4.2 crash and 4.5 hang at interpreter exit.
+        blender_addon.unregister()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on success, 2 on bad arguments or input (one line on stderr)."""
+    try:
+        args = parse_args(script_argv(argv))
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import bpy  # noqa: F401
+    except ImportError:
+        print(f"{PROG}: error: needs Blender: run `blender -b FILE -P {PROG} -- ...` or a "
+              "Python with the bpy module (.venv-bpy45)", file=sys.stderr)
+        return 2
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
