@@ -67,7 +67,7 @@ PROP_ROLES = ("prop_cylinder", "prop_cone", "prop_sphere")
 #: Linear RGB. The default is a slightly warm daylight; the red sun is the post's
 #: variant "a change of the sun's color to the red side of the spectrum".
 DEFAULT_SUN_COLOR = (1.0, 0.95, 0.88)
-RED_SUN_COLOR = (1.0, 0.32, 0.12)
+RED_SUN_COLOR = (1.0, 0.2, 0.05)
 
 _PROP_COLORS = {
     "prop_cylinder": (0.8, 0.02, 0.02),

@@ -115,6 +115,13 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera", choices=VIEWS, default="front", help="named view (default front)")
     p.add_argument("--sun-color", type=_sun_color, default="daylight", metavar="COLOR",
                    help="daylight, red, or R,G,B linear in 0..1 (default daylight)")
+    p.add_argument("--sun-strength", type=float, default=3.0, metavar="W",
+                   help="sun irradiance, W/m² (default %(default)s)")
+    p.add_argument("--sun-elevation", type=float, default=32.0, metavar="DEG",
+                   help="sun angle above the horizon, degrees (default %(default)s)")
+    p.add_argument("--sun-azimuth", type=float, default=205.0, metavar="DEG",
+                   help="sun direction about the mirror's vertical axis from its back (+y), "
+                   "degrees; 180 is straight in front (default %(default)s)")
     p.add_argument("--props", action=argparse.BooleanOptionalAction, default=True,
                    help="the red cylinder, green cone and blue sphere (default on)")
     p.add_argument("--turntable", type=int, default=None, metavar="N",
@@ -182,6 +189,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     w, h = args.resolution
     if not (16 <= w <= 16384 and 16 <= h <= 16384):
         raise UsageError(f"resolution {w}x{h} is out of range: 16 to 16384 pixels per side")
+    if not (math.isfinite(args.sun_strength) and args.sun_strength >= 0):
+        raise UsageError(f"sun strength {args.sun_strength} must be a number >= 0 W/m²")
+    if not -90.0 <= args.sun_elevation <= 90.0:
+        raise UsageError(f"sun elevation {args.sun_elevation} is out of range: -90 to 90 degrees")
+    if not math.isfinite(args.sun_azimuth):
+        raise UsageError(f"sun azimuth {args.sun_azimuth} is not a number of degrees")
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
     if args.video and args.turntable is None:
@@ -324,6 +337,9 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
             sun = stage.RED_SUN_COLOR if sun == "red" else stage.DEFAULT_SUN_COLOR
         try:
             stage.setup_stage(bpy.context, mirror, sun_color=sun, view=args.camera,
+                              sun_strength=args.sun_strength,
+                              sun_elevation=math.radians(args.sun_elevation),
+                              sun_azimuth=math.radians(args.sun_azimuth),
                               samples=args.samples, device=args.device, props=args.props)
         except ValueError as exc:
             raise SceneError(str(exc)) from None

@@ -74,6 +74,9 @@ def test_options(tmp_path: Path) -> None:
     assert tuple(a.resolution) == (64, 36) and a.samples == 4 and a.seed == 7
     assert (a.engine, a.device, a.camera, a.sun_color) == ("eevee", "cpu", "low", "red")
     assert a.turntable == 12 and a.video and not a.props
+    a = parse("--out", str(tmp_path / "x.png"), "--sun-elevation", "12.5", "--sun-azimuth",
+              "-30", "--sun-strength", "6")
+    assert (a.sun_elevation, a.sun_azimuth, a.sun_strength) == (12.5, -30.0, 6.0)
     assert parse("--out", str(tmp_path / "x.png"), "--sun-color", "1,0.5,0.25").sun_color \
         == (1.0, 0.5, 0.25)
 
@@ -92,6 +95,9 @@ def test_options(tmp_path: Path) -> None:
         (["--sun-color", "2,0,0"], "not a sun colour"),
         (["--sun-color", "purple"], "not a sun colour"),
         (["--video"], "--video needs --turntable"),
+        (["--sun-elevation", "95"], "sun elevation 95.0 is out of range"),
+        (["--sun-strength", "-1"], "sun strength -1.0 must be"),
+        (["--sun-azimuth", "nan"], "sun azimuth nan is not"),
         (["--turntable", "1"], "at least 2 frames"),
         (["--frobnicate"], "unrecognized arguments"),
     ],
