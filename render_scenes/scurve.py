@@ -347,6 +347,10 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
         if args.engine == "eevee":
             scene.render.engine = compat.eevee_engine_id()
             scene.eevee.taa_render_samples = args.samples
+            # EEVEE Next (4.2+) traces screen-space rays; without them a mirror only
+            # shows the world probe, dark where the ground should be.
+            compat.set_if_present(scene.eevee, use_raytracing=True, ray_tracing_method="SCREEN",
+                                  use_shadows=True)
         compat.configure_png(scene.render)
         yield scene, mirror
     finally:

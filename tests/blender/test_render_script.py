@@ -88,6 +88,16 @@ def test_turntable_frames_video_and_blend(tmp_path: Path) -> None:
         bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
+def test_eevee(tmp_path: Path) -> None:
+    # EEVEE's id differs between versions (BLENDER_EEVEE_NEXT in 4.2-4.5); --engine eevee
+    # must find it. Software OpenGL makes this slow (shader compilation), hence tiny.
+    out = tmp_path / "eevee.png"
+    r = run([sys.executable, str(SCRIPT), "--out", str(out), "--resolution", "64", "36",
+             "--samples", "2", "--engine", "eevee"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    check_png(out)
+
+
 def test_gpu_without_gpu_is_a_clear_error(tmp_path: Path) -> None:
     r = run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "x.png"), *TINY,
              "--device", "gpu"], cwd=tmp_path)
