@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scurve_geom import build_grid, preset  # noqa: E402
+from scurve_geom import build_grid, preset
 
 
 def best_of(fn, repeat: int) -> float:
@@ -41,7 +41,7 @@ def main() -> None:
     args = ap.parse_args()
 
     # rows x columns ~ vertices with the smooth preset's 1:2 aspect (rows = cv/2 + 1).
-    segments = int(round(math.sqrt(args.vertices / 2.0) / 2.0)) * 2
+    segments = round(math.sqrt(args.vertices / 2.0) / 2.0) * 2
     params = preset("smooth", circle_vertices=2 * segments, length_segments=segments)
     mesh = build_grid(params)
     out_bytes = mesh.vertices.nbytes + mesh.faces.nbytes + mesh.uv.nbytes
