@@ -83,6 +83,7 @@ def _build_parser() -> _Parser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive_int, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    t.add_argument("--init", help="start from this checkpoint's weights (same model options)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     d = sub.add_parser("decode", help="decode random latents to a contact sheet (numpy only)")
@@ -94,6 +95,7 @@ def _build_parser() -> _Parser:
                    help="uniform mode: components in (0, B)")
     d.add_argument("--seed", type=int, default=0)
     d.add_argument("--cols", type=_positive_int, default=8)
+    d.add_argument("--palette", action="store_true", help="256-colour PNG (about 3x smaller)")
 
     e = sub.add_parser("export", help="export a checkpoint's decoder to .npz (needs torch)")
     e.add_argument("checkpoint")
@@ -106,6 +108,7 @@ def _build_parser() -> _Parser:
     f.add_argument("--start", type=int, default=0)
     f.add_argument("--supersample", type=_positive_int, default=1)
     f.add_argument("--cols", type=_positive_int, default=8)
+    f.add_argument("--palette", action="store_true", help="256-colour PNG (about 3x smaller)")
 
     s = sub.add_parser("study", help="the latent-space study (needs torch)")
     s.add_argument("--ae", required=True, help="checkpoint.pt of the (almost) AE")
@@ -123,6 +126,8 @@ def _cmd_train(a) -> None:
     out = Path(a.out)
     if a.resume and not (out / "checkpoint.pt").exists():
         raise UsageError(f"--resume: no checkpoint in {out}")
+    if a.init is not None and not Path(a.init).is_file():
+        raise UsageError(f"--init: checkpoint not found: {a.init}")
     from .models import ModelConfig
     from .train import TrainConfig, train
 
@@ -134,8 +139,11 @@ def _cmd_train(a) -> None:
             pre[k] = getattr(a, k)
     cfg = TrainConfig(out=str(out), model=model, task=a.task, lr=a.lr, batch_size=a.batch_size,
                       epochs=a.epochs, seed=a.seed, n_train=a.n_train, n_test=a.n_test,
-                      data=a.data, threads=a.threads, progress=not a.quiet, **pre)
-    train(cfg, resume=a.resume)
+                      data=a.data, threads=a.threads, progress=not a.quiet, init=a.init, **pre)
+    try:
+        train(cfg, resume=a.resume)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     print(f"wrote {out}/checkpoint.pt, loss.csv, loss.png, samples.png, decoder.npz")
 
 
@@ -154,7 +162,7 @@ def _cmd_decode(a) -> None:
     out = Path(a.out)
     if not out.parent.is_dir():
         raise UsageError(f"--out: folder does not exist: {out.parent}")
-    save_png(out, dec.decode(z), a.cols)
+    save_png(out, dec.decode(z), a.cols, palette=a.palette)
     print(f"wrote {out} ({a.count} faces, {a.mode}, decoder {path.name})")
 
 
@@ -175,7 +183,8 @@ def _cmd_faces(a) -> None:
 
     if a.start < 0:
         raise UsageError("--start must be >= 0")
-    save_png(a.out, generate_faces(a.count, a.seed, a.start, supersample=a.supersample), a.cols)
+    faces = generate_faces(a.count, a.seed, a.start, supersample=a.supersample)
+    save_png(a.out, faces, a.cols, palette=a.palette)
     print(f"wrote {a.out}")
 
 

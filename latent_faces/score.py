@@ -116,7 +116,8 @@ def _pdist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(d, 0))
 
 
-def precision_recall(real: np.ndarray, gen: np.ndarray, k: int = 3) -> tuple[float, float]:
+def precision_recall(real: np.ndarray, gen: np.ndarray, k: int = 3,
+                     per_sample: bool = False):
     """Improved precision and recall (Kynkäänniemi et al. 2019) of feature sets.
 
     Parameters
@@ -124,10 +125,13 @@ def precision_recall(real: np.ndarray, gen: np.ndarray, k: int = 3) -> tuple[flo
     real, gen : ndarray, (N, D) and (M, D)
     k : int
         Neighbourhood size for the manifold radii (the paper uses 3).
+    per_sample : bool
+        Also return the (M,) bool array "generated sample lies inside the real manifold".
 
     Returns
     -------
     precision, recall : float in [0, 1]
+    inside : ndarray of bool, (M,), only if ``per_sample``
     """
     def radii(f):
         d = _pdist(f, f)
@@ -135,9 +139,10 @@ def precision_recall(real: np.ndarray, gen: np.ndarray, k: int = 3) -> tuple[flo
 
     r_real, r_gen = radii(real), radii(gen)
     d_gr = _pdist(gen, real)
-    precision = float(np.mean((d_gr <= r_real[None]).any(1)))
+    inside = (d_gr <= r_real[None]).any(1)
+    precision = float(np.mean(inside))
     recall = float(np.mean((d_gr.T <= r_gen[None]).any(1)))
-    return precision, recall
+    return (precision, recall, inside) if per_sample else (precision, recall)
 
 
 def diversity(f: np.ndarray) -> float:
@@ -244,6 +249,21 @@ class FaceScorer:
                 run = 0.0
         self.net.eval()
         return losses
+
+    def save(self, path, losses: list[float]) -> None:
+        """Store the weights and the training-loss log."""
+        import torch
+
+        torch.save({"net": self.net.state_dict(), "losses": losses, "seed": self.seed}, path)
+
+    def load(self, path) -> list[float]:
+        """Load weights written by :meth:`save`; returns the training-loss log."""
+        import torch
+
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+        self.net.load_state_dict(ck["net"])
+        self.net.eval()
+        return ck["losses"]
 
     def predict(self, x: np.ndarray, batch: int = 200) -> np.ndarray:
         """P(face) for images (N, 96, 96, 3) float in [0, 1] → (N,) float64."""

@@ -51,7 +51,8 @@ def _encode(model, x: np.ndarray) -> np.ndarray:
                                for i in range(0, len(x), 100)])
 
 
-def _label_sheet(rows: list[tuple[str, np.ndarray]], path: Path, cols: int = 10) -> None:
+def _label_sheet(rows: list[tuple[str, np.ndarray]], path: Path, cols: int = 10,
+                 palette: bool = True) -> None:
     """One labelled row of ``cols`` images per setting."""
     from PIL import Image, ImageDraw
 
@@ -65,7 +66,9 @@ def _label_sheet(rows: list[tuple[str, np.ndarray]], path: Path, cols: int = 10)
         canvas.paste(Image.fromarray(s), (label_w, y))
         draw.text((4, y + s.shape[0] // 2 - 6), label, fill=(0, 0, 0))
         y += s.shape[0]
-    canvas.save(path)
+    if palette:  # 256 colours: a third of the size, the pictures are committed to docs
+        canvas = canvas.quantize(256, dither=Image.Dither.NONE)
+    canvas.save(path, optimize=palette)
 
 
 def _z_stats(z: np.ndarray) -> dict:
@@ -103,8 +106,9 @@ def _plot_table(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     metrics = [("p_face_mean", "mean P(face)"), ("precision", "precision (k=3)"),
-               ("recall", "recall (k=3)"), ("diversity_ratio", "diversity / real")]
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.3))
+               ("recall", "recall (k=3)"), ("diversity_ratio", "diversity / real"),
+               ("frac_plausible", "P(face)>0.5 and on manifold")]
+    fig, axes = plt.subplots(1, 5, figsize=(18, 3.3))
     colours = {"AE": "tab:red", "VAE": "tab:blue"}
     for ax, (key, title) in zip(axes, metrics, strict=True):
         for model in ("AE", "VAE"):
@@ -148,7 +152,7 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
     boundaries : sequence of float
         The uniform-cube boundaries.
     img_dir : str, optional
-        Folder for the small per-setting contact sheets (default ``out``).
+        Folder for the small per-setting contact sheets (default ``out/sheets``).
     """
     import torch
 
@@ -158,16 +162,21 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
     torch.set_num_threads(threads)
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
-    imgp = Path(img_dir) if img_dir else outp
+    imgp = Path(img_dir) if img_dir else outp / "sheets"
     imgp.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     models = {"AE": load_model(ae_ckpt), "VAE": load_model(vae_ckpt)}
     real = generate_faces(n_real, seed=0, start=_REFERENCE_START).astype(np.float32) / 255
 
     # 1. The plausibility classifier, trained on faces disjoint from everything else here.
-    scorer_faces = generate_faces(3000, seed=0, start=_SCORER_TRAIN_START).astype(np.float32)
     scorer = FaceScorer(seed=seed, threads=threads)
-    scorer_losses = scorer.fit(scorer_faces / 255, steps=scorer_steps)
+    cache = outp / f"scorer_s{seed}_n{scorer_steps}.pt"
+    if cache.exists():  # the scorer does not depend on the autoencoders: reuse it
+        scorer_losses = scorer.load(cache)
+    else:
+        scorer_faces = generate_faces(3000, seed=0, start=_SCORER_TRAIN_START)
+        scorer_losses = scorer.fit(scorer_faces.astype(np.float32) / 255, steps=scorer_steps)
+        scorer.save(cache, scorer_losses)
     validation = scorer.validate(real)
     validation["train_loss_every_100_steps"] = scorer_losses
     (outp / "scorer_validation.json").write_text(json.dumps(validation, indent=1))
@@ -182,11 +191,14 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
     def score(name: str, setting: str, boundary, imgs: np.ndarray) -> dict:
         p = scorer.predict(imgs)
         f = pca.transform(imgs)
-        prec, rec = precision_recall(f_real, f)
+        prec, rec, inside = precision_recall(f_real, f, per_sample=True)
+        # "Plausible face": the classifier says face AND the image lies inside the k-NN
+        # manifold of real faces.  The classifier alone was seen (in the sheets) to accept
+        # saturated, far-off-manifold head silhouettes; precision alone accepts one mean face.
         return {"model": name, "setting": setting, "boundary": boundary,
                 "p_face_mean": float(p.mean()), "frac_face": float((p > 0.5).mean()),
                 "precision": prec, "recall": rec, "diversity_ratio": diversity(f) / div_real,
-                "n": len(imgs)}
+                "frac_plausible": float(((p > 0.5) & inside).mean()), "n": len(imgs)}
 
     rows = [score("-", "real faces", None, real[n_real // 2:][:n_samples])]
     zs, z_stats, sheets = {}, {}, {}
@@ -203,11 +215,11 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
                                                  z_dim=z_dim))
             rows.append(score(name, f"uniform b={b}", float(b), imgs))
             sheet_rows.append((f"U(0, {b})", imgs))
-            save_png(imgp / f"{name.lower()}_uniform_b{b:g}.png", imgs[:10], cols=10)
+            save_png(imgp / f"{name.lower()}_uniform_b{b:g}.png", imgs[:10], 10, palette=True)
         imgs = _decode(model, sample_latents("normal", n_samples, seed, z_dim=z_dim))
         rows.append(score(name, "normal", None, imgs))
         sheet_rows.append(("N(0, I)", imgs))
-        save_png(imgp / f"{name.lower()}_normal.png", imgs[:10], cols=10)
+        save_png(imgp / f"{name.lower()}_normal.png", imgs[:10], 10, palette=True)
         sheets[name] = sheet_rows
         _label_sheet(sheet_rows, outp / f"overview_{name.lower()}.png")
         print(f"{name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -215,50 +227,73 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
     _plot_z(zs, outp / "z_hist.png")
     _plot_table(rows, outp / "plausibility.png")
 
-    # 4. Straight lines between two encoded held-out faces, and the pixel cross-fade baseline.
-    steps = 11
-    a_img, b_img = real[n_real - 1], real[n_real - 2]
-    t = np.linspace(0, 1, steps, dtype=np.float32)[:, None, None, None]
-    paths = {"pixel cross-fade": (1 - t) * a_img + t * b_img}
-    for name, (model, cfg) in models.items():
-        za, zb = _encode(model, np.stack([a_img, b_img]))
-        paths[f"{name} latent line"] = _decode(
-            model, sample_latents("interpolate", steps, start=za, end=zb, z_dim=cfg.model.z_dim))
-    interp = {k: scorer.predict(v).tolist() for k, v in paths.items()}
+    # 4. Straight lines between pairs of encoded held-out faces, and the pixel cross-fade
+    # baseline.  The sheet shows the first pair; the numbers cover ``n_pairs`` pairs.
+    steps, n_pairs = 11, 20
+    t = np.linspace(0, 1, steps, dtype=np.float32)
+    held = real[n_real // 2:]
+    pairs = [(held[2 * i], held[2 * i + 1]) for i in range(n_pairs)]
+    interp: dict[str, dict[str, list[float]]] = {}
+    first: dict[str, np.ndarray] = {}
+    for kind in ["pixel cross-fade", *(f"{n} latent line" for n in models)]:
+        p_all, inside_all = [], []
+        for j, (a_img, b_img) in enumerate(pairs):
+            if kind == "pixel cross-fade":
+                tt = t[:, None, None, None]
+                imgs = (1 - tt) * a_img + tt * b_img
+            else:
+                model, cfg = models[kind.split()[0]]
+                za, zb = _encode(model, np.stack([a_img, b_img]))
+                imgs = _decode(model, sample_latents("interpolate", steps, start=za, end=zb,
+                                                     z_dim=cfg.model.z_dim))
+            if j == 0:
+                first[kind] = imgs
+            p_all.append(scorer.predict(imgs))
+            inside_all.append(precision_recall(f_real, pca.transform(imgs), per_sample=True)[2])
+        p_all, inside_all = np.array(p_all), np.array(inside_all)
+        interp[kind] = {"t": t.tolist(), "p_face_mean": p_all.mean(0).tolist(),
+                        "p_face_min": p_all.min(0).tolist(),
+                        "frac_plausible": ((p_all > 0.5) & inside_all).mean(0).tolist(),
+                        "first_pair_p_face": p_all[0].tolist()}
     (outp / "interpolation.json").write_text(json.dumps(interp, indent=1))
-    _label_sheet(list(paths.items()), outp / "interpolation.png", cols=steps)
+    _label_sheet(list(first.items()), outp / "interpolation.png", cols=steps)
     _plot_interp(interp, outp / "interpolation_score.png")
 
     keys = ["model", "setting", "boundary", "p_face_mean", "frac_face", "precision", "recall",
-            "diversity_ratio", "n"]
+            "diversity_ratio", "frac_plausible", "n"]
     with open(outp / "study.csv", "w") as f:
         f.write(",".join(keys) + "\n")
         for r in rows:
             f.write(",".join("" if r[k] is None else str(r[k]) for k in keys) + "\n")
-    md = ["| model | setting | mean P(face) | P(face)>0.5 | precision | recall | diversity/real |",
-          "|---|---|---|---|---|---|---|"]
+    md = ["| model | setting | mean P(face) | P(face)>0.5 | precision | recall | diversity/real "
+          "| plausible (P>0.5 and on manifold) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         md.append(f"| {r['model']} | {r['setting']} | {r['p_face_mean']:.2f} | "
                   f"{r['frac_face']:.2f} | {r['precision']:.2f} | {r['recall']:.2f} | "
-                  f"{r['diversity_ratio']:.2f} |")
+                  f"{r['diversity_ratio']:.2f} | {r['frac_plausible']:.2f} |")
     (outp / "study.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     print(f"study done in {time.perf_counter() - t0:.0f} s")
     return rows
 
 
-def _plot_interp(interp: dict[str, list[float]], path: Path) -> None:
+def _plot_interp(interp: dict[str, dict[str, list[float]]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3))
     for k, v in interp.items():
-        ax.plot(np.linspace(0, 1, len(v)), v, "o-", label=k)
-    ax.set(xlabel="position t along the path", ylabel="P(face)", ylim=(-0.03, 1.03),
-           title="interpolation between two encoded faces")
-    ax.legend(fontsize=7)
+        line = ax[0].plot(v["t"], v["p_face_mean"], "o-", label=f"{k} (mean)")[0]
+        ax[0].plot(v["t"], v["p_face_min"], ":", color=line.get_color(), label=f"{k} (min)")
+        ax[1].plot(v["t"], v["frac_plausible"], "o-", label=k)
+    ax[0].set(xlabel="position t along the path", ylabel="P(face)", ylim=(-0.03, 1.03),
+              title="P(face) over 20 pairs of faces")
+    ax[1].set(xlabel="position t along the path", ylabel="fraction", ylim=(-0.03, 1.03),
+              title="P(face)>0.5 and on manifold")
+    ax[0].legend(fontsize=6)
+    ax[1].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -47,6 +47,7 @@ class TrainConfig:
     n_train: int = 10000
     n_test: int = 500
     data: str | None = None  # image folder; None = synthetic faces
+    init: str | None = None  # checkpoint whose weights start a new run (e.g. for a new task)
     threads: int = 2
     progress: bool = True
 
@@ -203,6 +204,13 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     if resume:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
+    elif cfg.init is not None:
+        init = torch.load(cfg.init, map_location="cpu", weights_only=False)
+        try:
+            model.load_state_dict(init["model"])
+        except RuntimeError as e:
+            raise ValueError(f"{cfg.init}: weights do not fit this model configuration "
+                             f"({str(e).splitlines()[0]})") from None
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0

@@ -165,6 +165,7 @@ def _cli(args, cwd):
     (["train", "--out", "o", "--data", "/nonexistent"], "not a folder"),
     (["train", "--out", "o", "--resume"], "no checkpoint"),
     (["train", "--out", "o", "--preset", "gan"], "--preset"),
+    (["train", "--out", "o", "--init", "/nonexistent.pt"], "--init"),
 ])
 def test_train_cli_errors(tmp_path, args, msg):
     r = _cli(args, tmp_path)
@@ -190,3 +191,7 @@ def test_train_cli_on_image_folder_with_corrupt_file(tmp_path):
     r = _cli(["export", str(tmp_path / "run" / "checkpoint.pt"), "--out", "e.npz"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert NumpyDecoder.load(tmp_path / "e.npz").z_dim == 4
+    # Starting a differently shaped model from these weights is a one-line usage error.
+    r = _cli(["train", "--out", "run2", "--data", str(img), "--z-dim", "5", "--quiet",
+              "--init", str(tmp_path / "run" / "checkpoint.pt"), "--batch-size", "8"], tmp_path)
+    assert r.returncode == 2 and "do not fit" in r.stderr and "Traceback" not in r.stderr
