@@ -3,12 +3,15 @@
 Parameters (:class:`MirrorParams`, :data:`PRESETS`) → a quad :class:`Mesh` from
 :func:`build_mesh` → export (:mod:`scurve_geom.export`) or a Blender mesh (the add-on).
 No Blender import anywhere: this package runs in any Python with numpy >= 1.26.
+
+``export`` is deliberately not re-exported here: ``scurve_geom.export`` stays the
+module, whose :func:`scurve_geom.export.export` writes the files.
 """
 
 from .build import build_grid, build_mesh
-from .export import export, solidify
 from .mesh import GridLayout, Mesh, MeshReport
 from .params import BOUNDARY_RULES, MAX_VERTICES, PRESETS, MirrorParams, preset
+from .solidify import solidify
 from .subdivide import catmull_clark, limit_positions
 from .surface import Surface
 
@@ -24,7 +27,6 @@ __all__ = [
     "build_grid",
     "build_mesh",
     "catmull_clark",
-    "export",
     "limit_positions",
     "preset",
     "solidify",
