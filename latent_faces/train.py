@@ -27,7 +27,7 @@ __all__ = ["TrainConfig", "load_model", "to_tensor", "train"]
 CHECKPOINT = "checkpoint.pt"
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
-              "test_loss", "test_recon", "test_kl", "seconds", "images_per_s"]
+              "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped"]
 
 
 @dataclass
@@ -80,6 +80,7 @@ class _Data:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
+        self.skipped_test = 0
         if cfg.data is None:
             self.train_arr, self.test = synthetic_split(cfg.n_train, cfg.n_test, cfg.seed,
                                                         Path(cfg.out) / "cache")
@@ -93,6 +94,10 @@ class _Data:
                 raise ValueError(f"no readable train/test images in {cfg.data}")
             self.test = np.stack(imgs)
             self.skipped_test = test_stream.skipped
+
+    def skipped_train(self) -> int:
+        """Unreadable training files met so far (counted again every epoch)."""
+        return self.stream.skipped if self.stream is not None else 0
 
     def n_train(self) -> int:
         return len(self.train_arr) if self.train_arr is not None else len(self.stream)
@@ -218,6 +223,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     for epoch in range(start_epoch, cfg.epochs):
         torch.manual_seed(_epoch_seed(cfg.seed, epoch) + 1)
         crng = np.random.default_rng([cfg.seed, epoch, 1])
+        skipped_before = data.skipped_train()
         sums = np.zeros(3)
         n = 0
         t0 = time.perf_counter()
@@ -242,13 +248,19 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
             raise ValueError("no training batch: fewer readable images than one batch")
         dt = time.perf_counter() - t0
         test = _evaluate(model, cfg, data.test)
+        skipped = data.skipped_train() - skipped_before
+        if epoch == start_epoch:
+            skipped += data.skipped_test
         rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
-                                          round(dt, 2), round(n / dt, 1)], strict=True)))
+                                          round(dt, 2), round(n / dt, 1), skipped], strict=True)))
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
                     "config": cfg.to_dict(), "history": rows}, ck_path)
         if cfg.progress:
             print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
                   f"recon {test[1]:.5g}  kl {test[2]:.4g}  {n / dt:.0f} img/s", flush=True)
+        if skipped:
+            # Corrupt files never stop a run, but the user must hear about them.
+            print(f"epoch {epoch + 1}: skipped {skipped} unreadable image file(s)", flush=True)
     with open(out / LOG_CSV, "w", newline="") as f:
         w = csv.DictWriter(f, LOG_FIELDS)
         w.writeheader()

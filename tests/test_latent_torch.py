@@ -188,6 +188,8 @@ def test_train_cli_on_image_folder_with_corrupt_file(tmp_path):
               "--task", "denoise"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "run" / "decoder.npz").exists()
+    assert "skipped 1 unreadable image file" in r.stdout
+    assert [row["skipped"] for row in _rows(tmp_path / "run")] == ["1"]
     r = _cli(["export", str(tmp_path / "run" / "checkpoint.pt"), "--out", "e.npz"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert NumpyDecoder.load(tmp_path / "e.npz").z_dim == 4
