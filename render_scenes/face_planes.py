@@ -24,12 +24,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from render_scenes.scurve import (  # noqa: E402
+from render_scenes.common import (  # noqa: E402
+    Parser,
     UsageError,
-    _Parser,
-    _render_png,
-    _writable_folder,
+    render_png,
     script_argv,
+    writable_folder,
 )
 
 PROG = "face_planes.py"
@@ -103,7 +103,7 @@ def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any
 
 
 def make_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Add autoencoder face planes to an S-curve mirror "
+    p = Parser(prog=PROG, description="Add autoencoder face planes to an S-curve mirror "
                 ".blend, headless.",
                 epilog="Under Blender, open the file with `blender -b FILE -P ...` and put "
                 "the arguments after '--'.")
@@ -130,7 +130,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         if path is not None:
             if path.suffix.lower() != suffix:
                 raise UsageError(f"cannot write {str(path)!r}: {flag} must end in {suffix}")
-            _writable_folder(path.parent, repr(str(path)))
+            writable_folder(path.parent, repr(str(path)))
     return args
 
 
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
             bpy.ops.wm.save_as_mainfile(filepath=str(args.save.resolve()), copy=True)
             print(f"{PROG}: wrote {args.save}", file=sys.stderr)
         if args.render is not None:
-            _render_png(bpy, bpy.context.scene, args.render)
+            render_png(bpy, bpy.context.scene, args.render)
             print(f"{PROG}: wrote {args.render}", file=sys.stderr)
         return 0
     finally:

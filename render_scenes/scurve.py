@@ -22,17 +22,29 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     # Blender's own Python and a plain checkout have neither package installed.
     sys.path.insert(0, str(REPO))
 
+from render_scenes.common import (  # noqa: E402
+    Parser,
+    UsageError,
+    render_png,
+    script_argv,
+    temp_beside,
+    writable_folder,
+)
+from render_scenes.face_planes import (  # noqa: E402
+    add_face_arguments,
+    check_face_arguments,
+    place_faces,
+)
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import params_from_args  # noqa: E402
 
@@ -53,16 +65,6 @@ DEFAULT_PRESET = "smooth"
 #: seed's own Subdivision Surface setting.
 COARSE_LEVELS = 4
 COARSE_SEGMENTS = 8
-
-
-class UsageError(Exception):
-    """A bad argument: one line on stderr, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse prints its whole usage block; scripts and tests want one line.
-        raise UsageError(message)
 
 
 def _flag(name: str) -> str:
@@ -92,7 +94,7 @@ def _sun_color(text: str) -> str | tuple[float, float, float]:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser; geometry flags are generated from ``MirrorParams``."""
-    p = _Parser(
+    p = Parser(
         prog=PROG,
         description="Render the S-curve mirror on its stage (Cycles or EEVEE), headless.",
         epilog="Lengths in metres, angles in degrees. Under Blender, put the arguments "
@@ -132,6 +134,8 @@ def make_parser() -> argparse.ArgumentParser:
                    "(H.264, Blender's own FFmpeg)")
     p.add_argument("--save-blend", type=Path, default=None, metavar="PATH",
                    help="also save the scene as a .blend file")
+    # 0 by default: a plain stage; `make demo` asks for the faces.
+    add_face_arguments(p, default_count=0)
     g = p.add_argument_group("mirror parameters (override the preset)")
     for field in MirrorParams.describe():
         name, kind = field["name"], str(field["type"])
@@ -151,18 +155,6 @@ def make_parser() -> argparse.ArgumentParser:
             g.add_argument(_flag(name), type=int if kind == "int" else float, default=None,
                            metavar="N" if kind == "int" else "X", help=text)
     return p
-
-
-def _writable_folder(folder: Path, what: str) -> None:
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {what}: folder {str(folder)!r} does not exist")
-    try:
-        # os.access says yes to root on a read-only file system; creating a file is
-        # the only honest test.
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scurve-probe-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot write {what}: {exc.strerror or exc}") from None
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -186,6 +178,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             and params.length_segments < COARSE_SEGMENTS:
         params = params.replace(subdivision_levels=COARSE_LEVELS)
     args.params = params
+    check_face_arguments(args)
     w, h = args.resolution
     if not (16 <= w <= 16384 and 16 <= h <= 16384):
         raise UsageError(f"resolution {w}x{h} is out of range: 16 to 16384 pixels per side")
@@ -205,31 +198,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             raise UsageError(f"cannot write {str(args.out)!r}: --out must end in .png")
         if args.out.is_dir():
             raise UsageError(f"cannot write {str(args.out)!r}: it is a folder")
-        _writable_folder(args.out.parent, repr(str(args.out)))
+        writable_folder(args.out.parent, repr(str(args.out)))
     else:
         args.out = args.out or Path("out/turntable")
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"cannot write frames to {str(args.out)!r}: it is a file")
         # The folder itself may be created; its parent must exist and be writable.
-        _writable_folder(args.out if args.out.is_dir() else args.out.parent,
+        writable_folder(args.out if args.out.is_dir() else args.out.parent,
                          f"frames to {str(args.out)!r}")
     if args.save_blend is not None:
         if args.save_blend.suffix.lower() != ".blend":
             raise UsageError(f"cannot write {str(args.save_blend)!r}: "
                              "--save-blend must end in .blend")
-        _writable_folder(args.save_blend.parent, repr(str(args.save_blend)))
+        writable_folder(args.save_blend.parent, repr(str(args.save_blend)))
     return args
-
-
-def script_argv(argv: Sequence[str] | None = None) -> list[str]:
-    """The script's own arguments: after ``--`` under Blender, else ``sys.argv[1:]``."""
-    if argv is not None:
-        return list(argv)
-    if "--" in sys.argv:
-        return sys.argv[sys.argv.index("--") + 1:]
-    if any(a in ("-P", "--python") for a in sys.argv[1:]):
-        return []  # `blender -b -P scurve.py` without arguments
-    return sys.argv[1:]
 
 
 # -- rendering (needs bpy) ---------------------------------------------------------------
@@ -245,30 +227,6 @@ def _progress(done: int, total: int, started: float, frame_time: float) -> None:
 def _clock(seconds: float) -> str:
     s = round(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-def _temp_beside(path: Path, suffix: str) -> str:
-    """A new empty file next to ``path`` with the permissions a plain ``open`` would give."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    # mkstemp makes 0600 files; the renamed result should look like any other output.
-    os.chmod(tmp, 0o666 & ~umask)
-    return tmp
-
-
-def _render_png(bpy: Any, scene: Any, path: Path) -> None:
-    """Render the current frame to ``path``, appearing there only when complete."""
-    tmp = _temp_beside(path, ".png")
-    try:
-        scene.render.filepath = tmp
-        scene.render.use_file_extension = False
-        bpy.ops.render.render(write_still=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _add_mirror(bpy: Any, params: MirrorParams) -> Any:
@@ -290,7 +248,7 @@ def _encode_video(bpy: Any, compat: Any, frames: list[Path], out: Path, size: tu
         enc.render.resolution_percentage = 100
         enc.render.fps = fps
         compat.configure_mp4(enc.render)
-        tmp = _temp_beside(out, ".mp4")
+        tmp = temp_beside(out, ".mp4")
         try:
             enc.render.filepath = tmp
             enc.render.use_file_extension = False
@@ -352,6 +310,10 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
             compat.set_if_present(scene.eevee, use_raytracing=True, ray_tracing_method="SCREEN",
                                   use_shadows=True)
         compat.configure_png(scene.render)
+        try:
+            place_faces(bpy.context, mirror, args)
+        except ValueError as exc:
+            raise SceneError(str(exc)) from None
         yield scene, mirror
     finally:
         # A class left registered makes bpy 4.2 crash and 4.5 hang at interpreter exit.
@@ -375,7 +337,7 @@ def render(args: argparse.Namespace) -> int:
                 bpy.ops.wm.save_as_mainfile(filepath=str(args.save_blend.resolve()), copy=True)
             if args.turntable is None:
                 started = time.perf_counter()
-                _render_png(bpy, scene, args.out)
+                render_png(bpy, scene, args.out)
                 _progress(1, 1, started, time.perf_counter() - started)
                 print(f"{PROG}: wrote {args.out}", file=sys.stderr)
                 return 0
@@ -395,7 +357,7 @@ def _report(scene: Any, mirror: Any, args: argparse.Namespace) -> None:
     print(f"{PROG}: {args.preset} mirror ({len(mirror.data.vertices)} vertices, subdivision "
           f"{args.params.subdivision_levels}), {args.engine}{device} "
           f"{args.resolution[0]}x{args.resolution[1]}, {args.samples} samples, "
-          f"camera {args.camera}", file=sys.stderr, flush=True)
+          f"camera {args.camera}, {args.face_planes} face planes", file=sys.stderr, flush=True)
 
 
 def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
@@ -416,7 +378,7 @@ def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
         scene.frame_set(k + 1)
         path = args.out / f"frame_{k + 1:04d}.png"
         t0 = time.perf_counter()
-        _render_png(bpy, scene, path)
+        render_png(bpy, scene, path)
         frames.append(path)
         _progress(k + 1, n, started, time.perf_counter() - t0)
     print(f"{PROG}: wrote {n} frames to {args.out}", file=sys.stderr)

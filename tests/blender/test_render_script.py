@@ -117,3 +117,33 @@ def test_blender_entry_point(tmp_path: Path) -> None:
              *TINY], cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     check_png(out)
+
+
+def test_face_planes_in_the_render_and_the_saved_file(tmp_path: Path) -> None:
+    out, blend = tmp_path / "faces.png", tmp_path / "faces.blend"
+    r = run([sys.executable, str(SCRIPT), "--out", str(out), *TINY, "--face-planes", "3",
+             "--face-mode", "uniform", "--face-boundary", "8", "--save-blend", str(blend)],
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "3 face planes" in r.stderr
+    check_png(out)
+    from blender_addon import face_planes
+
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    try:
+        assert len(face_planes.face_plane_objects(bpy.context.scene)) == 3
+        assert all(i.packed_file is not None for i in bpy.data.images
+                   if i.get(face_planes.ROLE_KEY) == "image")
+    finally:
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+
+
+def test_bad_decoder_is_one_line_and_nothing_written(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, weights=np.zeros(3))
+    out = tmp_path / "x.png"
+    r = run([sys.executable, str(SCRIPT), "--out", str(out), *TINY, "--face-planes", "2",
+             "--decoder", str(bad)], cwd=tmp_path)
+    assert r.returncode == 2
+    assert "bad.npz" in r.stderr.strip().splitlines()[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.npz"]
