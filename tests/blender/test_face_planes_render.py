@@ -16,8 +16,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
-from bpy_extras.object_utils import world_to_camera_view  # noqa: E402
-from test_render_stage import H, W, dilate, render, screen_mask  # noqa: E402
+from screen import H, W, dilate, hull_mask, render, screen_points, vertex_mask  # noqa: E402
 
 from blender_addon import face_planes, stage  # noqa: E402
 
@@ -26,24 +25,6 @@ pytestmark = [pytest.mark.blender, pytest.mark.slow]
 SAMPLES = 8
 #: A reflected pixel changes by more than this (display values) when the planes go.
 CHANGE = 0.12
-
-
-def quad_mask(scene: Any, camera: Any, obj: Any) -> np.ndarray:
-    """Pixels (H, W) inside the screen projection of a plane object's quad."""
-    corners = [world_to_camera_view(scene, camera, obj.matrix_world @ v.co)
-               for v in obj.data.vertices]
-    pts = np.array([(c.x * W, (1.0 - c.y) * H) for c in corners])
-    yy, xx = np.mgrid[0:H, 0:W] + 0.5
-    inside = np.ones((H, W), dtype=bool)
-    sign = None
-    for k in range(len(pts)):
-        (x0, y0), (x1, y1) = pts[k], pts[(k + 1) % len(pts)]
-        cross = (x1 - x0) * (yy - y0) - (y1 - y0) * (xx - x0)
-        s = np.sign(cross)
-        if sign is None:
-            sign = s
-        inside &= s == sign
-    return inside
 
 
 def warm(rgb: np.ndarray) -> np.ndarray:
@@ -70,9 +51,9 @@ def test_mirror_shows_the_faces_by_reflection(addon: Any, tmp_path: Path) -> Non
     hidden_again = render(scene, tmp_path / "hidden2.png")
 
     cam = scene.camera
-    region = screen_mask(scene, cam, mirror)
+    region = vertex_mask(screen_points(scene, cam, mirror))
     for p in planes:
-        region &= ~dilate(quad_mask(scene, cam, p))
+        region &= ~dilate(hull_mask(screen_points(scene, cam, p)))
     assert region.sum() > 0.2 * W * H
 
     def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
