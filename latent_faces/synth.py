@@ -369,7 +369,7 @@ def render_faces(p: dict[str, np.ndarray], size: int = IMAGE_SIZE,
     bun_d = np.minimum(cap_d, np.hypot(x, y + ry * 1.15) - rx * 0.42)
     front = np.select(
         [style == 1, style == 2, style == 3, style == 4, style == 5, style == 6],
-        [cap_d, cap_d, fringe_d * 0 + np.maximum(cap_out, y - (hairline + 0.18 * ry)),
+        [cap_d, cap_d, np.maximum(cap_out, y - (hairline + 0.18 * ry)),
          curly_d, fringe_d, bun_d],
         default=np.ones_like(cap_d),
     )
