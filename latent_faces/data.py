@@ -170,7 +170,10 @@ class ImageFolderStream:
             with Image.open(path) as im:
                 im.load()
                 return center_crop_resize(im, self.size, self.crop)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        # Truncated files raise OSError, broken headers SyntaxError/ValueError, absurd sizes
+        # DecompressionBombError (not an OSError).
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+                Image.DecompressionBombError):
             self.skipped += 1
             return None
 
