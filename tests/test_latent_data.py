@@ -18,13 +18,15 @@ def folder(tmp_path):
         ext = ".jpg" if i % 2 else ".png"
         Image.fromarray(arr).save(sub / f"{i:06d}{ext}")
     (sub / "000099.jpg").write_bytes(b"this is not a jpeg")
+    whole = (sub / "000001.jpg").read_bytes()
+    (sub / "000098.jpg").write_bytes(whole[: len(whole) // 2])  # a real JPEG, truncated
     (sub / "list_attr_celeba.txt").write_text("ignored, not an image extension")
     return tmp_path
 
 
 def test_list_images_only_image_extensions(folder):
     files = list_images(folder)
-    assert len(files) == 15
+    assert len(files) == 16
     assert all(f.suffix in (".jpg", ".png") for f in files)
 
 
@@ -32,7 +34,7 @@ def test_stream_skips_corrupt_file_and_counts(folder):
     s = ImageFolderStream(folder, split="all")
     imgs = list(s.iter_images())
     assert len(imgs) == 14
-    assert s.skipped == 1
+    assert s.skipped == 2
     assert all(i.shape == (96, 96, 3) and i.dtype == np.uint8 for i in imgs)
 
 
@@ -56,7 +58,7 @@ def test_split_disjoint_and_complete(folder):
     tr = ImageFolderStream(folder, split="train", test_fraction=0.3)
     te = ImageFolderStream(folder, split="test", test_fraction=0.3)
     assert set(tr.files).isdisjoint(te.files)
-    assert len(tr) + len(te) == 15
+    assert len(tr) + len(te) == 16
     assert len(te) > 0
 
 
