@@ -89,7 +89,9 @@ def face_plane_layout(
             raise ValueError(f"{name}={value!r} is out of range: allowed > 0 metres")
 
     surf = Surface(params)
-    z = np.full(count, 0.5 * h)
+    # Low, so the boards hide the foot of the wall rather than its middle; the concave
+    # half turns them upside down and shows them high up.
+    z = np.full(count, 0.3 * h)
     if layout == "ring":
         # Around the whole wall: an ellipse wide enough to clear the ends.
         a = params.half_length + distance
