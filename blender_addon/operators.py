@@ -91,8 +91,11 @@ def sync_modifier(obj: bpy.types.Object, params: MirrorParams) -> None:
     mod.boundary_smooth = params.boundary_smooth  # type: ignore[assignment]
 
 
-def is_mirror(obj: bpy.types.Object | None) -> bool:
-    """Whether ``obj`` is a mesh object built by this add-on."""
+def is_editable_mirror(obj: bpy.types.Object | None) -> bool:
+    """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
+
+    Narrower than ``stage.is_mirror``, which also accepts meshes tagged as mirrors.
+    """
     if obj is None or obj.type != "MESH":
         return False
     settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
@@ -170,7 +173,7 @@ made by Add S-Curve Mirror as the active object, in Object Mode)"""
         if context.mode != "OBJECT":
             cls.poll_message_set("Switch to Object Mode to edit an S-curve mirror")
             return False
-        if not is_mirror(context.active_object):
+        if not is_editable_mirror(context.active_object):
             cls.poll_message_set("The active object is not an S-curve mirror")
             return False
         return True

@@ -30,7 +30,7 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         col.operator(STAGE_OPERATOR, icon="SCENE_DATA")
 
         obj = context.active_object
-        if not operators.is_mirror(obj):
+        if not operators.is_editable_mirror(obj):
             return
         assert obj is not None
         box = layout.box()

@@ -9,12 +9,12 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "UsageError", "render_png", "script_argv", "temp_beside",
-           "writable_folder"]
+__all__ = ["Parser", "UsageError", "render_png", "script_argv", "script_main",
+           "temp_beside", "writable_folder"]
 
 
 class UsageError(Exception):
@@ -73,3 +73,29 @@ def render_png(bpy: Any, scene: Any, path: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def script_main(
+    prog: str,
+    parse: Callable[[Sequence[str]], argparse.Namespace],
+    run: Callable[[argparse.Namespace], int],
+    usage: str,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse (exit 2 with one line on a :class:`UsageError`), check for bpy, then run.
+
+    ``usage`` is how to start the script under Blender, for the message shown when the
+    Python running it has no ``bpy`` module.
+    """
+    try:
+        args = parse(script_argv(argv))
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        import bpy  # noqa: F401
+    except ImportError:
+        print(f"{prog}: error: needs Blender: run `{usage}` or a Python with the bpy module "
+              "(.venv-bpy45)", file=sys.stderr)
+        return 2
+    return run(args)

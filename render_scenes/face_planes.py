@@ -28,7 +28,7 @@ from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
     render_png,
-    script_argv,
+    script_main,
     writable_folder,
 )
 
@@ -173,18 +173,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 on success, 2 on bad arguments or input (one line on stderr)."""
-    try:
-        args = parse_args(script_argv(argv))
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        import bpy  # noqa: F401
-    except ImportError:
-        print(f"{PROG}: error: needs Blender: run `blender -b FILE -P {PROG} -- ...` or a "
-              "Python with the bpy module (.venv-bpy45)", file=sys.stderr)
-        return 2
-    return run(args)
+    return script_main(PROG, parse_args, run, f"blender -b FILE -P {PROG} -- ...", argv)
 
 
 if __name__ == "__main__":

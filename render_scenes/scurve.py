@@ -36,7 +36,7 @@ from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
     render_png,
-    script_argv,
+    script_main,
     temp_beside,
     writable_folder,
 )
@@ -46,7 +46,7 @@ from render_scenes.face_planes import (  # noqa: E402
     place_faces,
 )
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
-from scurve_geom.cli import params_from_args  # noqa: E402
+from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
 
 PROG = "scurve.py"
 #: Named camera views; the same names as ``blender_addon.stage.VIEWS``.
@@ -65,10 +65,6 @@ DEFAULT_PRESET = "smooth"
 #: seed's own Subdivision Surface setting.
 COARSE_LEVELS = 4
 COARSE_SEGMENTS = 8
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def _positive_int(text: str) -> int:
@@ -136,24 +132,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="also save the scene as a .blend file")
     # 0 by default: a plain stage; `make demo` asks for the faces.
     add_face_arguments(p, default_count=0)
-    g = p.add_argument_group("mirror parameters (override the preset)")
-    for field in MirrorParams.describe():
-        name, kind = field["name"], str(field["type"])
-        text = field["doc"]
-        if field.get("min") is not None:
-            lo, hi = field["min"], field["max"]
-            if field.get("unit") == "ROTATION":
-                lo, hi = math.degrees(lo), math.degrees(hi)
-                text += " (degrees)"
-            text += f"; {lo:g} to {hi:g}"
-        if kind == "bool":
-            g.add_argument(_flag(name), action=argparse.BooleanOptionalAction, default=None,
-                           help=text)
-        elif kind == "str":
-            g.add_argument(_flag(name), choices=field["choices"], default=None, help=text)
-        else:
-            g.add_argument(_flag(name), type=int if kind == "int" else float, default=None,
-                           metavar="N" if kind == "int" else "X", help=text)
+    add_param_arguments(p)
     return p
 
 
@@ -393,18 +372,7 @@ def _bbox(obj: Any) -> list[Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 on success, 2 on bad arguments (one line on stderr), 1 on failure."""
-    try:
-        args = parse_args(script_argv(argv))
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        import bpy  # noqa: F401
-    except ImportError:
-        print(f"{PROG}: error: needs Blender: run `blender -b -P {PROG} -- ...` or a Python "
-              "with the bpy module (.venv-bpy45)", file=sys.stderr)
-        return 2
-    return render(args)
+    return script_main(PROG, parse_args, render, f"blender -b -P {PROG} -- ...", argv)
 
 
 if __name__ == "__main__":

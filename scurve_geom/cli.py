@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from .build import build_mesh
 from .params import PRESETS, MirrorParams, preset
 
-__all__ = ["main", "make_parser"]
+__all__ = ["add_param_arguments", "main", "make_parser", "params_from_args"]
 
 #: Formats by file extension, with what writes them.
 FORMATS = (".obj", ".ply", ".stl", ".glb")
@@ -42,23 +42,11 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def make_parser() -> argparse.ArgumentParser:
-    """The argument parser; parameter flags are generated from ``MirrorParams``."""
-    parser = _Parser(
-        prog="python -m scurve_geom",
-        description="Build the S-curve mirror surface and export it (OBJ, PLY, STL, glTF .glb).",
-        epilog="Lengths in metres, angles in degrees on the command line.",
-    )
-    parser.add_argument("--preset", default="blog-part2", help="start from this preset "
-                        f"(default: blog-part2; one of {', '.join(PRESETS)})")
-    parser.add_argument("--out", type=Path, help="output file; format from the extension "
-                        f"({', '.join(FORMATS)})")
-    parser.add_argument("--thickness", type=float, default=0.0,
-                        help="solidify to a closed solid this thick (metres) for 3D printing")
-    parser.add_argument("--check", action="store_true", help="print the mesh report")
-    parser.add_argument("--list-presets", action="store_true", help="list presets and exit")
-    parser.add_argument("--preview", type=Path, metavar="PNG",
-                        help="draw a 3D preview picture (needs matplotlib)")
+def add_param_arguments(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per :class:`MirrorParams` field (angles in degrees), default None.
+
+    :func:`params_from_args` turns the given ones into overrides of a preset.
+    """
     group = parser.add_argument_group("mirror parameters (override the preset)")
     for field in MirrorParams.describe():
         name, kind = field["name"], str(field["type"])
@@ -79,6 +67,26 @@ def make_parser() -> argparse.ArgumentParser:
             group.add_argument(_flag(name), type=int if kind == "int" else float,
                                default=None, metavar="N" if kind == "int" else "X",
                                help=help_text)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser; parameter flags are generated from ``MirrorParams``."""
+    parser = _Parser(
+        prog="python -m scurve_geom",
+        description="Build the S-curve mirror surface and export it (OBJ, PLY, STL, glTF .glb).",
+        epilog="Lengths in metres, angles in degrees on the command line.",
+    )
+    parser.add_argument("--preset", default="blog-part2", help="start from this preset "
+                        f"(default: blog-part2; one of {', '.join(PRESETS)})")
+    parser.add_argument("--out", type=Path, help="output file; format from the extension "
+                        f"({', '.join(FORMATS)})")
+    parser.add_argument("--thickness", type=float, default=0.0,
+                        help="solidify to a closed solid this thick (metres) for 3D printing")
+    parser.add_argument("--check", action="store_true", help="print the mesh report")
+    parser.add_argument("--list-presets", action="store_true", help="list presets and exit")
+    parser.add_argument("--preview", type=Path, metavar="PNG",
+                        help="draw a 3D preview picture (needs matplotlib)")
+    add_param_arguments(parser)
     return parser
 
 

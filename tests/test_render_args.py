@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from render_scenes import scurve
+from render_scenes import common, scurve
 from scurve_geom import PRESETS, preset
 
 SCRIPT = Path(scurve.__file__)
@@ -130,11 +130,11 @@ def test_unwritable_outputs(tmp_path: Path) -> None:
 
 def test_blender_style_argv(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "argv", ["blender", "-b", "-P", "scurve.py", "--", "--samples", "3"])
-    assert scurve.script_argv() == ["--samples", "3"]
+    assert common.script_argv() == ["--samples", "3"]
     monkeypatch.setattr(sys, "argv", ["blender", "-b", "-P", "scurve.py"])
-    assert scurve.script_argv() == []
+    assert common.script_argv() == []
     monkeypatch.setattr(sys, "argv", ["scurve.py", "--samples", "3"])
-    assert scurve.script_argv() == ["--samples", "3"]
+    assert common.script_argv() == ["--samples", "3"]
 
 
 def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
