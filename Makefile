@@ -18,7 +18,8 @@ PY := $(VENV)/bin/python
 BPY_PY := .venv-bpy$(BPY)/bin/python
 
 .PHONY: all setup demo test lint typecheck test-core test-numpy126 test-blender \
-        extension bench bench-blender bench-render gallery preview clean
+        extension bench bench-blender bench-render gallery preview clean \
+        latent-weights latent-study
 
 all: test
 
@@ -86,6 +87,7 @@ extension: .venv-bpy$(BPY)/.ready
 bench: $(VENV)/.ready
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_subdivide.py
+	$(PY) bench/bench_train.py --threads 2 --batches 20
 
 # Add S-Curve Mirror at 1M vertices vs from_pydata and bmesh; numpy Catmull-Clark vs the modifier.
 bench-blender: .venv-bpy$(BPY)/.ready
@@ -108,6 +110,19 @@ gallery: .venv-bpy$(BPY)/.ready
 	  "faces --camera front --face-planes 6"; do \
 	  set -- $$a; n=$$1; shift; timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py \
 	    --out docs/img/gallery/$$n.png --resolution 640 360 --samples 64 "$$@" || exit 1; done
+
+# Rebuild the shipped face decoder (~16 min on 1 core); bit-identical with the same threads.
+latent-weights: $(VENV)/.ready
+	$(PY) -m latent_faces train --out runs/vae --preset vae --n-train 6000 --n-test 500 \
+	  --epochs 6 --threads 1 --seed 0 --quiet
+	cp runs/vae/decoder.npz latent_faces/weights/vae_synthetic.npz
+
+# The post's latent-space study (needs runs/vae from latent-weights too).
+latent-study: $(VENV)/.ready
+	$(PY) -m latent_faces train --out runs/almost_ae --preset almost-ae --n-train 6000 \
+	  --n-test 500 --epochs 6 --threads 1 --seed 0 --quiet
+	$(PY) -m latent_faces study --ae runs/almost_ae/checkpoint.pt \
+	  --vae runs/vae/checkpoint.pt --out runs/study --n-samples 100 --seed 0 --threads 2
 
 clean:
 	rm -rf out dist build .pytest_cache .ruff_cache .mypy_cache .hypothesis
