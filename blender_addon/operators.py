@@ -91,6 +91,16 @@ def sync_modifier(obj: bpy.types.Object, params: MirrorParams) -> None:
     mod.boundary_smooth = params.boundary_smooth  # type: ignore[assignment]
 
 
+def _draw_params(layout: bpy.types.UILayout, op: bpy.types.Operator) -> None:
+    """The preset and every parameter, as the redo panel and the Edit dialog show them."""
+    layout.use_property_split = True
+    layout.use_property_decorate = False
+    layout.prop(op, "preset")
+    col = layout.column(align=True)
+    for name in props.PARAM_NAMES:
+        col.prop(op, name)
+
+
 def is_editable_mirror(obj: bpy.types.Object | None) -> bool:
     """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
 
@@ -124,12 +134,7 @@ cursor (in Object Mode: the new object keeps its parameters for Edit S-Curve)"""
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         assert layout is not None
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-        layout.prop(self, "preset")
-        col = layout.column(align=True)
-        for name in props.PARAM_NAMES:
-            col.prop(self, name)
+        _draw_params(layout, self)
         col = layout.column()
         col.prop(self, "align")
         col.prop(self, "location")
@@ -181,12 +186,7 @@ made by Add S-Curve Mirror as the active object, in Object Mode)"""
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         assert layout is not None
-        layout.use_property_split = True
-        layout.use_property_decorate = False
-        layout.prop(self, "preset")
-        col = layout.column(align=True)
-        for name in props.PARAM_NAMES:
-            col.prop(self, name)
+        _draw_params(layout, self)
 
     def _load_unset(self, obj: bpy.types.Object) -> None:
         # Parameters the caller did not pass start from the object's stored values, so

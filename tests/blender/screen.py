@@ -16,8 +16,8 @@ from mathutils import Vector
 W, H = 96, 54
 
 
-def screen_points(scene: Any, camera: Any, obj: Any) -> np.ndarray:
-    """Pixel coordinates (x right, y down) of ``obj``'s evaluated vertices, (n, 2)."""
+def world_vertices(obj: Any) -> np.ndarray:
+    """Evaluated (modifiers applied) vertex positions of ``obj`` in world space, (n, 3) m."""
     dg = bpy.context.evaluated_depsgraph_get()
     ev = obj.evaluated_get(dg)
     me = ev.to_mesh()
@@ -27,9 +27,13 @@ def screen_points(scene: Any, camera: Any, obj: Any) -> np.ndarray:
     finally:
         ev.to_mesh_clear()
     mw = np.array(obj.matrix_world)
-    world = co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+    return co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
+
+
+def screen_points(scene: Any, camera: Any, obj: Any) -> np.ndarray:
+    """Pixel coordinates (x right, y down) of ``obj``'s evaluated vertices, (n, 2)."""
     out = []
-    for p in world:
+    for p in world_vertices(obj):
         q = world_to_camera_view(scene, camera, Vector(p))
         if q.z > 0:
             out.append((q.x * W, (1.0 - q.y) * H))

@@ -17,6 +17,7 @@ bpy = pytest.importorskip("bpy")
 
 from bpy_extras.object_utils import world_to_camera_view  # noqa: E402
 from mathutils import Vector  # noqa: E402
+from screen import world_vertices  # noqa: E402
 
 from blender_addon import compat, stage  # noqa: E402
 
@@ -27,20 +28,6 @@ def add_mirror(preset: str = "blog-part2", **kw: Any) -> Any:
     """The mirror as users make it: through the add-on's own operator."""
     assert bpy.ops.mesh.scurve_mirror_add(preset=preset, **kw) == {"FINISHED"}
     return bpy.context.active_object
-
-
-def world_vertices(obj: Any) -> np.ndarray:
-    """Evaluated (modifiers applied) vertex positions of ``obj`` in world space, metres."""
-    dg = bpy.context.evaluated_depsgraph_get()
-    ev = obj.evaluated_get(dg)
-    me = ev.to_mesh()
-    try:
-        co = np.empty(len(me.vertices) * 3)
-        me.vertices.foreach_get("co", co)
-    finally:
-        ev.to_mesh_clear()
-    mw = np.array(obj.matrix_world)
-    return co.reshape(-1, 3) @ mw[:3, :3].T + mw[:3, 3]
 
 
 def wall_points(obj: Any, per_edge: int = 16) -> np.ndarray:
