@@ -93,10 +93,10 @@ bench: $(VENV)/.ready
 bench-blender: .venv-bpy$(BPY)/.ready
 	timeout $(TIMEOUT) $(BPY_PY) bench/bench_blender_add.py
 
-# PSNR vs a 1024-sample reference against render time, ours vs factory Cycles (~15 min on 2
-# cores at 320x180).
+# PSNR vs a 1024-sample reference against render time, ours vs factory Cycles (~16 min on 2
+# cores at 640x360).
 bench-render: $(VENV)/.ready .venv-bpy$(BPY)/.ready
-	timeout 7200 $(BPY_PY) bench/bench_render_quality.py --resolution 320 180 \
+	timeout 7200 $(BPY_PY) bench/bench_render_quality.py --resolution 640 360 \
 	  --json bench/results/render_quality.json
 	$(PY) bench/bench_render_quality.py --plot bench/results/render_quality.json \
 	  --png docs/img/bench_render_quality.png

@@ -18,7 +18,7 @@ is recorded too because the machine is shared.
 
     # in the bpy environment; writes JSON, then the plot with matplotlib where present
     timeout 7200 .venv-bpy45/bin/python bench/bench_render_quality.py \\
-        --resolution 320 180 --json bench/results/render_quality.json
+        --resolution 640 360 --json bench/results/render_quality.json
     .venv/bin/python bench/bench_render_quality.py --plot bench/results/render_quality.json \\
         --png docs/img/bench_render_quality.png
 """
