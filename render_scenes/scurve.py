@@ -54,8 +54,8 @@ VIEWS = ("front", "concave", "convex", "top", "low")
 #: Named sun colours; the values live in ``blender_addon.stage``.
 SUN_NAMES = ("daylight", "red")
 
-# bench/bench_render_quality.py (320x180, vs a 1024-sample reference): with the stage's
-# settings 16 samples give 43.8 dB, 32 give 45.0 dB, 64 only 46.0 dB for twice the
+# bench/bench_render_quality.py (640x360, vs a 1024-sample reference): with the stage's
+# settings 16 samples give 46.3 dB, 32 give 48.1 dB, 64 only 49.3 dB for twice the
 # time; 32 is where the curve flattens.
 DEFAULT_SAMPLES = 32
 DEFAULT_RESOLUTION = (960, 540)
