@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,17 +220,14 @@ def test_unwritable_folder_raises_oserror(mesh, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes anywhere")
-def test_read_only_folder_raises_oserror(mesh, tmp_path):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(PermissionError, match="cannot write"):
-            export(mesh, folder / "m.obj")
-        assert list(folder.iterdir()) == []
-    finally:
-        folder.chmod(0o700)
+def test_folder_nobody_can_write_raises_oserror(mesh):
+    # /proc refuses new files even to root (CI runs as root, so a chmod-ed folder would
+    # prove nothing there); the permission-denied path is covered by the test above.
+    proc = Path("/proc")
+    before = set(os.listdir(proc))
+    with pytest.raises(OSError, match="cannot write"):
+        export(mesh, proc / "m.obj")
+    assert not any(n.startswith((".m", "m.")) for n in set(os.listdir(proc)) - before)
 
 
 def test_failure_mid_write_leaves_old_file_and_no_temp(mesh, tmp_path, monkeypatch):

@@ -306,7 +306,6 @@ def test_subdivided_library_mesh_converts_without_grid(addon):
     # A mesh with no grid layout (the numpy subdivision's output) takes the generic path.
     from blender_addon import mesh_io
 
-    pytest.importorskip("scurve_geom.subdivide")
     mesh = build_mesh(MirrorParams(subdivision_levels=1))
     data = mesh_io.new_mesh("subdivided", mesh)
     try:
