@@ -129,6 +129,16 @@ def cycles_gpu_available(context: Any | None = None) -> bool:
     return any(d.use and d.type != "CPU" for d in prefs.devices)
 
 
+def cycles_denoiser(cycles: Any) -> str | None:
+    """The CPU denoiser this Cycles build offers, or ``None``.
+
+    Distribution builds (Debian's 4.3, for one) leave out OpenImageDenoise, and the
+    ``denoiser`` enum is then empty; OptiX alone needs an NVIDIA GPU, so it does not count.
+    """
+    items = enum_items(cycles, "denoiser")
+    return "OPENIMAGEDENOISE" if "OPENIMAGEDENOISE" in items else None
+
+
 def denoise_on_cpu(cycles: Any) -> None:
     """Keep OpenImageDenoise on the CPU (the ``denoising_use_gpu`` switch exists since 4.1)."""
     set_if_present(cycles, denoising_use_gpu=False)

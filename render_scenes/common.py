@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -98,4 +99,11 @@ def script_main(
         print(f"{prog}: error: needs Blender: run `{usage}` or a Python with the bpy module "
               "(.venv-bpy45)", file=sys.stderr)
         return 2
-    return run(args)
+    try:
+        return run(args)
+    except Exception:
+        # `blender -b -P script.py` exits 0 after an uncaught exception; a caller (a shell
+        # script, CI, a farm) must see the failure, so the script says it with its status.
+        traceback.print_exc()
+        print(f"{prog}: error: failed (traceback above)", file=sys.stderr)
+        return 1

@@ -280,6 +280,9 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
                               samples=args.samples, device=args.device, props=args.props)
         except ValueError as exc:
             raise SceneError(str(exc)) from None
+        note = stage.denoise_note(scene)
+        if note and args.engine == "cycles":
+            print(f"scurve.py: {note}", flush=True)
         scene.cycles.seed = args.seed
         if args.engine == "eevee":
             scene.render.engine = compat.eevee_engine_id()
