@@ -39,12 +39,17 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         # The stored values, read-only here: editing goes through the operator so the
         # mesh is rebuilt and the change is one undo step.
         col = box.column(align=True)
-        col.use_property_split = True
-        col.use_property_decorate = False
         col.enabled = False
         settings = obj.scurve_mirror  # type: ignore[attr-defined]
+        # Labels inside the fields: at the sidebar's default width a split row cuts
+        # "Subdivision Levels" to "Subdivision L…".
         for name in props.PARAM_NAMES:
-            col.prop(settings, name)
+            if settings.bl_rna.properties[name].type == "ENUM":
+                row = col.row(align=True)
+                row.label(text=settings.bl_rna.properties[name].name)
+                row.prop(settings, name, text="")
+            else:
+                col.prop(settings, name)
 
 
 class VIEW3D_PT_scurve_face_planes(bpy.types.Panel):

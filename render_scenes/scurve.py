@@ -338,8 +338,13 @@ def _report(scene: Any, mirror: Any, args: argparse.Namespace) -> None:
     device = f" {scene.cycles.device}" if args.engine == "cycles" else ""
     print(f"{PROG}: {args.preset} mirror ({len(mirror.data.vertices)} vertices, subdivision "
           f"{args.params.subdivision_levels}), {args.engine}{device} "
-          f"{args.resolution[0]}x{args.resolution[1]}, {args.samples} samples, "
+          f"{args.resolution[0]}x{args.resolution[1]}, {_samples(scene, args)} samples, "
           f"camera {args.camera}, {args.face_planes} face planes", file=sys.stderr, flush=True)
+
+
+def _samples(scene: Any, args: argparse.Namespace) -> int:
+    # The stage raises Cycles' samples where the build has no denoiser.
+    return int(scene.cycles.samples) if args.engine == "cycles" else int(args.samples)
 
 
 def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,

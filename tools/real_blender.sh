@@ -7,13 +7,13 @@
 #
 # Order of preference:
 #   1. $BLENDER, if set (an official Blender download, say): used as is. The GUI test then
-#      needs Xvfb, xdotool and ImageMagick's `import` on the host.
+#      needs Xvfb, xdotool, ImageMagick's `import` and Tesseract on the host.
 #   2. Root on a Debian whose own archive offers blender >= 4.2 (Debian 13): apt-get install
 #      blender and the X tools; the command is the host's /usr/bin/blender.
 #   3. Root on an older Debian (12 has Blender 3.4): debootstrap a minimal Debian 13 root into
 #      $SCURVE_REAL_BLENDER_DIR (default: .real-blender/ in this checkout, git-ignored), mirror
 #      taken from this machine's apt sources, install Debian's blender, python3-numpy,
-#      python3-pil, Xvfb, xdotool and ImageMagick there, and write a wrapper `bin/blender`
+#      python3-pil, Xvfb, xdotool, ImageMagick and Tesseract there, and write a wrapper `bin/blender`
 #      (and `bin/run CMD...` for the X tools) that enters that root in a private mount
 #      namespace with /proc, /sys, /dev, /tmp and the caller's checkout bind-mounted at the
 #      same paths. Nothing stays mounted after a command ends.
@@ -51,7 +51,8 @@ host_blender_version() {
 }
 
 if v="$(host_blender_version)" && version_ok "$v" && command -v Xvfb >/dev/null \
-   && command -v xdotool >/dev/null && command -v import >/dev/null; then
+   && command -v xdotool >/dev/null && command -v import >/dev/null \
+   && command -v tesseract >/dev/null; then
   echo "$(command -v blender)"; exit 0
 fi
 
@@ -63,8 +64,10 @@ if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Blender and the Python modules the add-on imports; Xvfb, xdotool, ImageMagick (screenshots)
+# and Tesseract (the GUI test reads button labels off the screen to find where to click).
 pkgs=(blender python3-numpy python3-pil xvfb xdotool imagemagick libgl1-mesa-dri
-      xauth fonts-dejavu-core)
+      xauth fonts-dejavu-core tesseract-ocr tesseract-ocr-eng)
 
 apt_candidate() {
   apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}' | sed 's/^[0-9]*://; s/[+~-].*//'
@@ -132,9 +135,17 @@ for ((i = 0; i < n; i++)); do
   mount --rbind "$src" "$root$src" 2>/dev/null || mount --bind "$src" "$root$src"
 done
 cd_to="$1"; shift
-exec chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin \
-  LANG=C.UTF-8 TERM="${TERM:-dumb}" DISPLAY="${DISPLAY:-}" CI="${CI:-}" \
-  SCURVE_IN_REAL_BLENDER_ROOT=1 \
+# A clean environment, passing on only what a Blender run needs from the caller: the
+# display, the BLENDER_USER_* folders, the project variables.
+pass=(HOME=/root PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 TERM="${TERM:-dumb}"
+     SCURVE_IN_REAL_BLENDER_ROOT=1)
+while IFS="=" read -r name _; do
+  case "$name" in
+    DISPLAY|CI|PYTHONUNBUFFERED|OPENBLAS_NUM_THREADS|OMP_NUM_THREADS|BLENDER_*|SCURVE_*)
+      pass+=("$name=${!name}") ;;
+  esac
+done < <(env)
+exec chroot "$root" /usr/bin/env -i "${pass[@]}" \
   /bin/bash -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$cd_to" "$@"
 ' run "$root" "${#binds[@]}" "${binds[@]}" "$cwd" "$@"
 EOF
