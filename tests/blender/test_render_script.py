@@ -1,12 +1,11 @@
 """render_scenes/scurve.py end to end: a tiny render through each entry point.
 
 ``python render_scenes/scurve.py`` runs with this environment's interpreter (the bpy
-module); ``blender -b -P`` runs when a ``blender`` binary is on PATH.
+module); ``blender -b -P`` is tested with a real Blender executable in tests/real.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,17 +105,6 @@ def test_gpu_without_gpu_is_a_clear_error(tmp_path: Path) -> None:
     assert errors == ["scurve.py: error: device=gpu but no GPU is configured in "
                       "Preferences > System"]
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.skipif(shutil.which("blender") is None,
-                    reason="no `blender` binary on PATH: the bpy-module entry point is "
-                    "tested above, `blender -b -P` needs a Blender install")
-def test_blender_entry_point(tmp_path: Path) -> None:
-    out = tmp_path / "tiny.png"
-    r = run(["blender", "-b", "--factory-startup", "-P", str(SCRIPT), "--", "--out", str(out),
-             *TINY], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-2000:]
-    check_png(out)
 
 
 def test_face_planes_in_the_render_and_the_saved_file(tmp_path: Path) -> None:
