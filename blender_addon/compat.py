@@ -130,13 +130,18 @@ def cycles_gpu_available(context: Any | None = None) -> bool:
 
 
 def cycles_denoiser(cycles: Any) -> str | None:
-    """The CPU denoiser this Cycles build offers, or ``None``.
+    """Select OpenImageDenoise on ``cycles`` (scene.cycles) if this build has it.
 
-    Distribution builds (Debian's 4.3, for one) leave out OpenImageDenoise, and the
-    ``denoiser`` enum is then empty; OptiX alone needs an NVIDIA GPU, so it does not count.
+    Returns ``"OPENIMAGEDENOISE"``, or ``None`` when the build leaves it out (Debian's
+    4.3, for one: the ``denoiser`` enum is then empty). The enum's items are generated
+    at run time, so its static RNA description cannot tell; trying the assignment can.
+    OptiX alone needs an NVIDIA GPU, so it does not count.
     """
-    items = enum_items(cycles, "denoiser")
-    return "OPENIMAGEDENOISE" if "OPENIMAGEDENOISE" in items else None
+    try:
+        cycles.denoiser = "OPENIMAGEDENOISE"
+    except TypeError:  # enum "OPENIMAGEDENOISE" not found in ()
+        return None
+    return "OPENIMAGEDENOISE"
 
 
 def denoise_on_cpu(cycles: Any) -> None:
