@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 
 import bpy
@@ -85,6 +86,8 @@ def state() -> dict:
             previews = None
     return {
         "pid": os.getpid(),
+        # Wall time of this report: a stale one means Blender's main loop is busy.
+        "time": time.time(),
         "file": bpy.data.filepath,
         "is_dirty": bpy.data.is_dirty,
         "windows": windows,

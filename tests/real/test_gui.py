@@ -275,8 +275,10 @@ def test_gui_add_edit_stage_faces_undo_save(session) -> None:
             win.display.key("2")
             win.agent.wait(lambda s: Agent.view3d(s)["shading"] == "MATERIAL",
                            "Material Preview", timeout=900)
+            win.agent.responsive()
             win.keys_over_view("KP_0")
-            time.sleep(5)
+            win.agent.responsive()
+            time.sleep(10)  # EEVEE's progressive samples
             staged_shot = win.shot("material-preview")
 
         # Save with Ctrl+S, quit with Ctrl+Q.

@@ -190,7 +190,7 @@ class Agent:
             return {}
 
     def wait(self, predicate: Callable[[dict[str, Any]], bool], what: str,
-             timeout: float = 60) -> dict[str, Any]:
+             timeout: float = 120) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         state: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -202,6 +202,16 @@ class Agent:
         raise AssertionError(f"timed out waiting for: {what}\nlast state objects: "
                              f"{[o['name'] for o in state.get('objects', [])]}\n"
                              f"Blender output tail:\n{tail}")
+
+    def responsive(self, timeout: float = 900) -> dict[str, Any]:
+        """Wait until Blender reports again after now: its main loop is free.
+
+        EEVEE's first Material Preview compiles shaders on the CPU (software GL) and
+        holds the main loop for minutes; input sent meanwhile waits in the queue.
+        """
+        since = time.time()
+        return self.wait(lambda s: s.get("time", 0) > since + 0.3, "Blender to respond",
+                         timeout=timeout)
 
     @staticmethod
     def view3d(state: dict[str, Any]) -> dict[str, Any]:
