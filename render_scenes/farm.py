@@ -248,6 +248,10 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
     notes: set[str] = set()
     with connect(ns, len(todo)) as (client, threads, where):
         print(f"{PROG}: {len(todo)} frames on {where}", file=sys.stderr, flush=True)
+        # Only now: an unreachable cluster leaves nothing behind.
+        ns.out.mkdir(exist_ok=True)
+        if ns.save_blend is not None:
+            ns.save_blend.mkdir(exist_ok=True)
         run = uuid.uuid4().hex[:8]
         futures = {client.submit(farm_worker.render_job, job.to_dict(), threads,
                                  ns.save_blend is not None, key=f"scurve-{job.file}-{run}",
@@ -318,9 +322,6 @@ def run(ns: argparse.Namespace, argv: Sequence[str]) -> int:
 
         if not compat.ffmpeg_available():
             raise FarmError("this Blender has no FFmpeg; drop --video (a GIF is made)")
-    ns.out.mkdir(exist_ok=True)
-    if ns.save_blend is not None:
-        ns.save_blend.mkdir(exist_ok=True)
     resume = frames_done(ns.jobs, ns.out, ns.size, ns.force, ns.save_blend)
     entries = {i: {**e, "resumed": True} for i, e in resume.done.items()}
     head = {"format": 1, "command": [PROG, *argv], "kind": ns.kind, "scene": ns.scene,
