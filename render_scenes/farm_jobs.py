@@ -102,10 +102,12 @@ def _is_integer_flag(action: argparse.Action) -> bool:
 
 def _numeric_values(spec: str, text: str, count: int | None) -> list[float]:
     parts = text.split(":")
-    if count is not None and len(parts) == 2:
+    if count is not None:  # --animate NAME=A:B --frames N
+        if len(parts) != 2:
+            raise UsageError(f"{spec!r}: expected NAME=START:STOP (the count is --frames)")
         parts.append(str(count))
     if len(parts) != 3:
-        raise UsageError(f"{spec!r}: expected NAME=START:STOP" + ("" if count else ":COUNT"))
+        raise UsageError(f"{spec!r}: expected NAME=START:STOP:COUNT")
     try:
         a, b = float(parts[0]), float(parts[1])
         n = int(parts[2])
