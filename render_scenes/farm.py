@@ -69,13 +69,6 @@ class FarmError(Exception):
     """The cluster cannot be used (unreachable, no workers, no bpy): one line, exit 2."""
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
-
-
 def add_farm_arguments(p: Any) -> None:
     """The farm's own flags (everything else is a scurve.py scene flag)."""
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
@@ -88,9 +81,10 @@ def add_farm_arguments(p: Any) -> None:
                    help="N frames of a camera orbit around the mirror")
     p.add_argument("--animate", default=None, metavar="NAME=A:B",
                    help="animate a numeric scene flag from A to B over --frames frames")
-    p.add_argument("--frames", type=_positive, default=None, metavar="N",
+    p.add_argument("--frames", type=scurve._positive_int, default=None, metavar="N",
                    help="frames of --animate")
-    p.add_argument("--fps", type=_positive, default=24, help="GIF/MP4 frame rate (default 24)")
+    p.add_argument("--fps", type=scurve._positive_int, default=24,
+                   help="GIF/MP4 frame rate (default 24)")
     p.add_argument("--video", action="store_true",
                    help="turntable/animation: an MP4 too (H.264, Blender's own FFmpeg)")
     p.add_argument("--save-blend", type=Path, default=None, metavar="DIR",
@@ -100,7 +94,7 @@ def add_farm_arguments(p: Any) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use the Dask scheduler at ADDRESS (tcp://HOST:8786) instead of "
                    "a LocalCluster on this machine")
-    p.add_argument("--workers", type=_positive, default=None, metavar="N",
+    p.add_argument("--workers", type=scurve._positive_int, default=None, metavar="N",
                    help=f"LocalCluster worker processes (default: the cores, at most "
                    f"{MAX_DEFAULT_WORKERS}, at most one per frame)")
     p.add_argument("--cycles-threads", type=int, default=0, metavar="N",

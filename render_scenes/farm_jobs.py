@@ -30,7 +30,8 @@ __all__ = ["Job", "Sweep", "animate_jobs", "frames_done", "grid_jobs", "load_man
 #: Bumped when a job's meaning changes, so older frames are not taken as done.
 JOB_FORMAT = 1
 #: Flags the farm owns; they cannot be swept.
-NOT_SWEPT = {"--out", "--turntable", "--video", "--save-blend", "--fps", "--help"}
+NOT_SWEPT = {"--out", "--turntable", "--video", "--save-blend", "--fps", "--help", "--animate",
+             "--frames"}
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 

@@ -13,17 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from render_scenes.common import clock
 from render_scenes.farm_jobs import Job, write_atomic
 
 __all__ = ["Progress", "contact_sheet", "encode_gif", "worker_summary"]
 
 #: Frames narrower than this many pixels are enlarged by a whole factor on the sheet.
 MIN_CELL = 160
-
-
-def clock(seconds: float) -> str:
-    s = max(0, round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 class Progress:
