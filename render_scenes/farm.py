@@ -236,11 +236,11 @@ def connect(ns: argparse.Namespace, n_jobs: int) -> Iterator[tuple[Any, int, str
 def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[str, Any]],
                head: dict[str, Any], progress: Progress) -> list[str]:
     """Submit ``todo``, write each frame as it arrives; returns the failure lines."""
-    from distributed import as_completed
-
     failures: list[str] = []
     notes: set[str] = set()
     with connect(ns, len(todo)) as (client, threads, where):
+        from distributed import as_completed
+
         print(f"{PROG}: {len(todo)} frames on {where}", file=sys.stderr, flush=True)
         # Only now: an unreachable cluster leaves nothing behind.
         ns.out.mkdir(exist_ok=True)

@@ -279,3 +279,19 @@ def test_contact_sheet_has_a_labelled_cell_per_job(tmp_path: Path) -> None:
     assert (np.abs(sheet - 128).sum(axis=2) == 0).sum() >= 64 * 36  # the failed cell
     # Labels: dark text pixels below each cell's picture.
     assert ((sheet.sum(axis=2) < 200).sum()) > 100
+
+
+def test_without_dask_or_bpy_the_farm_says_what_it_needs(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        need = "needs Dask"
+    elif importlib.util.find_spec("bpy") is None:
+        need = "needs Blender"
+    else:
+        pytest.skip("Dask and bpy are here: the farm would render (tests/blender covers it)")
+    r = _run("--out", "frames", *TINY, cwd=tmp_path)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and need in lines[0], r.stderr
+    assert list(tmp_path.iterdir()) == []
