@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["Parser", "UsageError", "clock", "render_png", "script_argv", "script_main",
+__all__ = ["Parser", "UsageError", "render_png", "script_argv", "script_main",
            "temp_beside", "writable_folder"]
 
 
@@ -26,12 +26,6 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints its whole usage block; scripts and tests want one line.
         raise UsageError(message)
-
-
-def clock(seconds: float) -> str:
-    """``H:MM:SS`` for a duration in seconds (negative counts as 0)."""
-    s = max(0, round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def writable_folder(folder: Path, what: str) -> None:

@@ -52,6 +52,8 @@ class Job:
     ``argv`` are scurve.py scene arguments (without ``--out``), ``values`` the
     ``(parameter, value)`` pairs that label it, ``orbit`` ``(k, n)`` for the k-th of n
     turntable steps (camera turned by 2πk/n radians about the mirror), else None.
+    ``ends`` (animations): the arguments of the first and last frame; the stage and camera
+    are fitted around the larger of the two mirrors, the same for every frame.
     """
 
     index: int
@@ -60,6 +62,7 @@ class Job:
     values: tuple[tuple[str, str], ...] = ()
     orbit: tuple[int, int] | None = None
     frame: int = 1
+    ends: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def file(self) -> str:
@@ -71,7 +74,7 @@ class Job:
 
     def key(self) -> str:
         """Digest of everything that decides the picture: same key, same pixels."""
-        blob = json.dumps([JOB_FORMAT, self.argv, self.orbit, self.frame])
+        blob = json.dumps([JOB_FORMAT, self.argv, self.orbit, self.frame, self.ends])
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +82,7 @@ class Job:
         return {"index": self.index, "file": self.file, "kind": self.kind,
                 "params": dict(self.values), "argv": list(self.argv),
                 "orbit": list(self.orbit) if self.orbit else None, "frame": self.frame,
+                "ends": [list(e) for e in self.ends] if self.ends else None,
                 "key": self.key()}
 
 
@@ -194,10 +198,12 @@ def turntable_jobs(base: Sequence[str], n: int) -> list[Job]:
 def animate_jobs(base: Sequence[str], sweep: Sweep) -> list[Job]:
     """One frame per value of ``sweep`` (``--animate NAME=A:B --frames N``).
 
-    Each frame's scene is built with the parameter at that frame's value (the mesh is
-    rebuilt per frame), which needs no keyframes in the file.
+    Each frame's scene is staged around the larger end's mirror (the camera stays put),
+    then the mirror is rebuilt with the frame's value; no keyframes are needed.
     """
-    return [Job(k + 1, "animate", (*base, *argv), ((sweep.name, value),), frame=k + 1)
+    ends = ((*base, *sweep.argvs[0]), (*base, *sweep.argvs[-1]))
+    return [Job(k + 1, "animate", (*base, *argv), ((sweep.name, value),), frame=k + 1,
+                ends=ends)
             for k, (value, argv) in enumerate(zip(sweep.values, sweep.argvs, strict=True))]
 
 

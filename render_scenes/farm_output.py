@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from render_scenes.common import clock
 from render_scenes.farm_jobs import Job, write_atomic
+from render_scenes.scurve import _clock as clock
 
 __all__ = ["Progress", "contact_sheet", "encode_gif", "worker_summary"]
 

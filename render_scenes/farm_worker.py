@@ -116,10 +116,14 @@ def _render(job: dict[str, Any], tmp: Path, cycles_threads: int,
     out = tmp / job["file"]
     try:
         args = scurve.parse_args([*job["argv"], "--out", str(out)])
+        ends = [scurve.parse_args([*e, "--out", str(out)]) for e in job.get("ends") or ()]
     except UsageError as exc:
         raise ValueError(str(exc)) from None
+    staging = max(ends, key=lambda a: _extent(a.params)) if ends else args
     try:
-        with scurve.staged_scene(args) as (scene, mirror):
+        with scurve.staged_scene(staging) as (scene, mirror):
+            if staging.params != args.params:
+                _rebuild_mirror(bpy, mirror, args.params)
             if cycles_threads > 0:
                 scene.render.threads_mode = "FIXED"
                 scene.render.threads = cycles_threads
@@ -132,6 +136,23 @@ def _render(job: dict[str, Any], tmp: Path, cycles_threads: int,
     except scurve.SceneError as exc:
         raise ValueError(str(exc)) from None
     return out.read_bytes(), blend
+
+
+def _extent(params: Any) -> float:
+    """Squared diagonal of the mirror's bounding box, m²: which animation end is larger."""
+    from scurve_geom import build_grid
+
+    v = build_grid(params).vertices
+    return float(((v.max(axis=0) - v.min(axis=0)) ** 2).sum())
+
+
+def _rebuild_mirror(bpy: Any, mirror: Any, params: Any) -> None:
+    """The staged mirror rebuilt in place with ``params`` by the add-on's Edit S-Curve
+    (stage, camera and materials stay)."""
+    bpy.context.view_layer.objects.active = mirror
+    result = bpy.ops.object.scurve_mirror_edit(**params.to_dict())
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"Edit S-Curve returned {result}")
 
 
 def _blend_bytes(bpy: Any, scene: Any, tmp: Path, stem: str) -> bytes:

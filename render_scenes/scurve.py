@@ -35,7 +35,6 @@ if str(REPO) not in sys.path:
 from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
-    clock,
     render_png,
     script_main,
     temp_beside,
@@ -201,7 +200,12 @@ def _progress(done: int, total: int, started: float, frame_time: float) -> None:
     elapsed = time.perf_counter() - started
     left = elapsed / done * (total - done)
     print(f"{PROG}: frame {done}/{total} rendered in {frame_time:.1f} s, "
-          f"{clock(left)} left", file=sys.stderr, flush=True)
+          f"{_clock(left)} left", file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def _add_mirror(bpy: Any, params: MirrorParams) -> Any:

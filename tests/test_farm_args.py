@@ -88,6 +88,8 @@ def test_turntable_and_animation_jobs(tmp_path: Path) -> None:
     assert ns.kind == "animate"
     assert [(j.frame, j.argv) for j in ns.jobs] == [
         (k + 1, ("--s-amplitude", v)) for k, v in enumerate(["0", "0.3", "0.6", "0.9"])]
+    # Every frame is staged around the same ends, so the camera stays put.
+    assert {j.ends for j in ns.jobs} == {(("--s-amplitude", "0"), ("--s-amplitude", "0.9"))}
     assert parse(tmp_path).jobs == [Job(1, "still", ())]
 
 
