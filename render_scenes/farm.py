@@ -30,7 +30,7 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,14 +233,32 @@ def connect(ns: argparse.Namespace, n_jobs: int) -> Iterator[tuple[Any, int, str
         yield client, threads, f"{len(info)} workers of {where}, Blender {', '.join(blender)}"
 
 
+def _arrivals(client: Any, futures: Iterable[Any], patience: float) -> Iterator[Any]:
+    """The futures as they finish. Dask keeps tasks while no worker is connected (they
+    run when one joins); say so once per outage instead of waiting silently."""
+    from distributed import wait
+
+    pending, alone = set(futures), False
+    while pending:
+        try:
+            done, pending = wait(pending, timeout=patience, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            workers = client.scheduler_info().get("workers") or {}
+            if not workers and not alone:
+                print(f"{PROG}: no worker is connected; waiting for one (frames done so far "
+                      "are kept; Ctrl-C stops)", file=sys.stderr, flush=True)
+            alone = not workers
+            continue
+        alone = False
+        yield from done
+
+
 def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[str, Any]],
                head: dict[str, Any], progress: Progress) -> list[str]:
     """Submit ``todo``, write each frame as it arrives; returns the failure lines."""
     failures: list[str] = []
     notes: set[str] = set()
     with connect(ns, len(todo)) as (client, threads, where):
-        from distributed import as_completed
-
         print(f"{PROG}: {len(todo)} frames on {where}", file=sys.stderr, flush=True)
         # Only now: an unreachable cluster leaves nothing behind.
         ns.out.mkdir(exist_ok=True)
@@ -250,7 +268,7 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
         futures = {client.submit(farm_worker.render_job, job.to_dict(), threads,
                                  ns.save_blend is not None, key=f"scurve-{job.file}-{run}",
                                  pure=False): job for job in todo}
-        for fut in as_completed(futures):
+        for fut in _arrivals(client, futures, max(5.0, ns.connect_timeout)):
             job = futures[fut]
             entry = {**job.to_dict(), "status": "failed"}
             if fut.status == "error":
