@@ -253,6 +253,14 @@ def _arrivals(client: Any, futures: Iterable[Any], patience: float) -> Iterator[
         yield from done
 
 
+def _error_text(exc: BaseException) -> str:
+    """One line: a worker's ValueError is already a sentence naming the parameter; other
+    failures (a Blender error, KilledWorker after repeated worker deaths) keep their type."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+
+
 def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[str, Any]],
                head: dict[str, Any], progress: Progress) -> list[str]:
     """Submit ``todo``, write each frame as it arrives; returns the failure lines."""
@@ -271,19 +279,16 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
         for fut in _arrivals(client, futures, max(5.0, ns.connect_timeout)):
             job = futures[fut]
             entry = {**job.to_dict(), "status": "failed"}
-            if fut.status == "error":
-                exc = fut.exception()
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                entry["error"] = f"{type(exc).__name__}: {text}" if not isinstance(
-                    exc, ValueError) else text
-                failures.append(f"{job.file} ({job.label}): {entry['error']}")
-                progress.update(job, f"FAILED: {entry['error']}")
-            elif not png_bytes_ok(fut.result()["png"], ns.size):
+            res = fut.result() if fut.status != "error" else None
+            if res is None:
+                entry["error"] = _error_text(fut.exception())
+            elif not png_bytes_ok(res["png"], ns.size):
                 entry["error"] = "the worker returned no whole PNG of the asked size"
+            if "error" in entry:
                 failures.append(f"{job.file} ({job.label}): {entry['error']}")
                 progress.update(job, f"FAILED: {entry['error']}")
             else:
-                res = fut.result()
+                assert res is not None
                 write_atomic(ns.out / job.file, res["png"])
                 if res["blend"] is not None:
                     write_atomic(ns.save_blend / blend_name(job), res["blend"])

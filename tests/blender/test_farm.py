@@ -109,7 +109,8 @@ class Cluster:
 
     def add_worker(self, name: str) -> None:
         self._start(name, "worker", self.address, "--name", name, "--nthreads", "1",
-                    "--host", "127.0.0.1", "--no-dashboard")
+                    "--host", "127.0.0.1", "--no-dashboard", "--local-directory",
+                    str(self.folder / name))
 
     def wait_for_workers(self, n: int) -> None:
         from distributed import Client
