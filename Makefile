@@ -20,7 +20,7 @@ BPY_PY := .venv-bpy$(BPY)/bin/python
 .PHONY: all setup demo test lint typecheck test-core test-numpy126 test-blender test-real \
         gui-screenshots \
         extension bench bench-blender bench-render gallery preview clean \
-        latent-weights latent-study
+        latent-weights latent-study bench-farm
 
 all: test
 
@@ -115,6 +115,11 @@ bench-render: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 	  --json bench/results/render_quality.json
 	$(PY) bench/bench_render_quality.py --plot bench/results/render_quality.json \
 	  --png docs/img/bench_render_quality.png
+
+# Frames per minute: render_scenes/farm.py (1 and 2 LocalCluster workers) vs a loop of
+# scurve.py invocations, 8 small frames (~4 min on 2 cores).
+bench-farm: .venv-bpy$(BPY)/.ready
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_farm.py --frames 8 --resolution 96 54 --samples 4
 
 # The README's pictures, each from render_scenes/scurve.py.
 gallery: .venv-bpy$(BPY)/.ready

@@ -351,18 +351,12 @@ def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
                args: argparse.Namespace) -> list[Path]:
     """Render ``args.turntable`` frames of a full orbit into ``args.out``; their paths."""
     args.out.mkdir(exist_ok=True)
-    cam = scene.camera
-    start = cam.matrix_world.copy()
-    centre = sum(_bbox(mirror), start.translation * 0) / 8
-    # Orbit about the vertical through the mirror's centre, keeping the view's aim.
-    pivot = Matrix.Translation((centre.x, centre.y, 0.0))
+    start = scene.camera.matrix_world.copy()
     n = args.turntable
     frames = []
     started = time.perf_counter()
     for k in range(n):
-        angle = 2 * math.pi * k / n
-        cam.matrix_world = pivot @ Matrix.Rotation(angle, 4, "Z") @ pivot.inverted() @ start
-        scene.frame_set(k + 1)
+        orbit_camera(Matrix, scene, mirror, start, k, n)
         path = args.out / f"frame_{k + 1:04d}.png"
         t0 = time.perf_counter()
         render_png(bpy, scene, path)
@@ -370,6 +364,17 @@ def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
         _progress(k + 1, n, started, time.perf_counter() - t0)
     print(f"{PROG}: wrote {n} frames to {args.out}", file=sys.stderr)
     return frames
+
+
+def orbit_camera(Matrix: Any, scene: Any, mirror: Any, start: Any, k: int, n: int) -> None:
+    """Turn the scene camera from its ``start`` matrix by 2πk/n radians about the vertical
+    through the mirror's centre (keeping the view's aim), and go to frame k + 1: step k of
+    an n-frame turntable. The farm renders single steps with it."""
+    centre = sum(_bbox(mirror), start.translation * 0) / 8
+    pivot = Matrix.Translation((centre.x, centre.y, 0.0))
+    angle = 2 * math.pi * k / n
+    scene.camera.matrix_world = pivot @ Matrix.Rotation(angle, 4, "Z") @ pivot.inverted() @ start
+    scene.frame_set(k + 1)
 
 
 def _bbox(obj: Any) -> list[Any]:

@@ -1,0 +1,170 @@
+"""What runs on a farm worker: one job in, the PNG's bytes out.
+
+A Dask worker process imports ``bpy`` once (on its first job) and renders many frames.
+Each job builds its own factory-fresh scene through ``scurve.staged_scene`` from the
+job's scurve.py arguments, so a frame does not depend on which worker rendered it or
+what it rendered before, and equals ``scurve.py`` run locally with the same arguments.
+The add-on is registered only while a job's scene is built and rendered (bpy 4.5 hangs
+at exit with a class left registered). Nothing is written outside a private temporary
+folder: the client gets the bytes and writes the files, so no shared file system is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+__all__ = ["render_job", "worker_info"]
+
+# bpy is one global scene per process; a worker started with several threads must still
+# render one job at a time.
+_BPY_LOCK = threading.Lock()
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        w = get_worker()
+        return str(w.name if w.name is not None and not isinstance(w.name, int) else w.address)
+    except (ImportError, ValueError):
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_info() -> dict[str, Any]:
+    """Host, process, cores and Blender version of this worker (the client's check that
+    a worker can import this module and ``bpy``)."""
+    import bpy
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "cores": os.cpu_count() or 1,
+            "blender": bpy.app.version_string}
+
+
+def render_job(job: dict[str, Any], cycles_threads: int = 0,
+               save_blend: bool = False) -> dict[str, Any]:
+    """Render one job (``Job.to_dict()``); returns ``{"png": bytes, "blend": bytes|None,
+    "worker": name, "host": ..., "seconds": float, "notes": [str]}`` (notes: the
+    lines scurve.py printed about the scene, e.g. a missing denoiser).
+
+    ``cycles_threads`` > 0 fixes Cycles' thread count (0: all of this machine's cores).
+    Pixels do not depend on it. With ``save_blend`` the scene is also returned as a
+    compressed .blend that renders the frame with ``blender -b FILE -f 1``.
+
+    Raises
+    ------
+    ValueError
+        With a one-line message naming the parameter, for arguments scurve.py rejects or a
+        scene the stage cannot build (the job fails; other jobs go on).
+    """
+    with _BPY_LOCK:
+        started = time.perf_counter()
+        tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-"))
+        log = tmp / "stdout.txt"
+        try:
+            with _stdout_to(log):
+                png, blend = _render(job, tmp, cycles_threads, save_blend)
+            return {"png": png, "blend": blend, "worker": _worker_name(),
+                    "host": socket.gethostname(), "seconds": time.perf_counter() - started,
+                    "notes": [ln for ln in log.read_text(errors="replace").splitlines()
+                              if ln.startswith("scurve.py: ")]}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _stdout_to(path: Path) -> Iterator[None]:
+    """Send file descriptor 1 to ``path``: Blender prints every render's progress there
+    from C, and a worker's terminal (or the client's, for a LocalCluster) is no place
+    for it. The lock above makes the process-wide switch safe."""
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    saved = os.dup(1)
+    try:
+        with open(path, "wb") as f:
+            os.dup2(f.fileno(), 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        libc.fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _render(job: dict[str, Any], tmp: Path, cycles_threads: int,
+            save_blend: bool) -> tuple[bytes, bytes | None]:
+    import bpy
+    from mathutils import Matrix
+
+    from render_scenes import scurve
+    from render_scenes.common import UsageError, render_png
+
+    out = tmp / job["file"]
+    try:
+        args = scurve.parse_args([*job["argv"], "--out", str(out)])
+        ends = [scurve.parse_args([*e, "--out", str(out)]) for e in job.get("ends") or ()]
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+    staging = max(ends, key=lambda a: _extent(a.params)) if ends else args
+    try:
+        with scurve.staged_scene(staging) as (scene, mirror):
+            if staging.params != args.params:
+                _rebuild_mirror(bpy, mirror, args.params)
+            if cycles_threads > 0:
+                scene.render.threads_mode = "FIXED"
+                scene.render.threads = cycles_threads
+            if job.get("orbit"):
+                k, n = job["orbit"]
+                scurve.orbit_camera(Matrix, scene, mirror, scene.camera.matrix_world.copy(),
+                                    k, n)
+            render_png(bpy, scene, out)
+            blend = _blend_bytes(bpy, scene, tmp, out.stem) if save_blend else None
+    except scurve.SceneError as exc:
+        raise ValueError(str(exc)) from None
+    return out.read_bytes(), blend
+
+
+def _extent(params: Any) -> float:
+    """Squared diagonal of the mirror's bounding box, m²: which animation end is larger."""
+    from scurve_geom import build_grid
+
+    v = build_grid(params).vertices
+    return float(((v.max(axis=0) - v.min(axis=0)) ** 2).sum())
+
+
+def _rebuild_mirror(bpy: Any, mirror: Any, params: Any) -> None:
+    """The staged mirror rebuilt in place with ``params`` by the add-on's Edit S-Curve
+    (stage, camera and materials stay)."""
+    bpy.context.view_layer.objects.active = mirror
+    result = bpy.ops.object.scurve_mirror_edit(**params.to_dict())
+    if result != {"FINISHED"}:
+        raise RuntimeError(f"Edit S-Curve returned {result}")
+
+
+def _blend_bytes(bpy: Any, scene: Any, tmp: Path, stem: str) -> bytes:
+    """The scene as a self-contained .blend: images packed, frame 1 the job's frame, and
+    ``blender -b FILE -f 1`` writing ``STEM_0001.png`` beside the file."""
+    # The job's camera and mesh are baked in (nothing is animated), and Cycles' seed does
+    # not follow the frame, so frame 1 is the job's frame.
+    scene.frame_start = scene.frame_end = 1
+    scene.frame_current = 1
+    scene.render.filepath = f"//{stem}_"
+    scene.render.use_file_extension = True
+    bpy.ops.file.pack_all()
+    path = tmp / f"{stem}.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True, compress=True)
+    return path.read_bytes()

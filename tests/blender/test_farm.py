@@ -1,0 +1,320 @@
+"""render_scenes/farm.py on real Dask clusters with real bpy workers.
+
+A LocalCluster (the default), and a cluster of the stock ``dask scheduler`` and two
+``dask worker`` processes on 127.0.0.1 (random free ports) started and stopped here, as a
+user would on several machines. Renders are tiny (64x36, 1 sample). Farm frames are
+compared with ``render_scenes/scurve.py`` run locally with the same arguments: the same
+pixels. Runs where Dask is installed (``.venv-bpy45``, requirements/bpy45.txt).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+bpy = pytest.importorskip("bpy")
+pytest.importorskip("distributed")
+
+from PIL import Image  # noqa: E402
+
+from render_scenes.farm_jobs import png_ok  # noqa: E402
+
+pytestmark = [pytest.mark.blender, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+FARM = REPO / "render_scenes" / "farm.py"
+SCURVE = REPO / "render_scenes" / "scurve.py"
+TINY = ["--resolution", "64", "36", "--samples", "1"]
+SIZE = (64, 36)
+
+
+def real_blender() -> str | None:
+    """A Blender binary for `blender -b FILE -f 1`: tools/real_blender.sh's, else the one
+    provisioned in the main checkout of this machine, else None."""
+    r = subprocess.run(["bash", str(REPO / "tools" / "real_blender.sh"), "--check"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode == 0 and r.stdout.strip():
+        return r.stdout.strip().splitlines()[-1]
+    fallback = Path("/work/main/.real-blender/bin/blender")
+    return str(fallback) if fallback.exists() else None
+
+
+def pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def env() -> dict[str, str]:
+    # Workers find the project's code through PYTHONPATH, as on a machine of a real farm.
+    return {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+            "PYTHONPATH": str(REPO)}
+
+
+def farm(*argv: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(FARM), *argv], cwd=cwd, env=env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def manifest(folder: Path) -> list[dict]:
+    return json.loads((folder / "manifest.json").read_text())["jobs"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def local_frame(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """scurve.py's own render of the frame the farm tests render as s_amplitude=0.6."""
+    folder = tmp_path_factory.mktemp("local")
+    out = folder / "local.png"
+    r = subprocess.run([sys.executable, str(SCURVE), "--out", str(out), *TINY,
+                        "--s-amplitude", "0.6"], cwd=folder, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return pixels(out)
+
+
+class Cluster:
+    """``dask scheduler`` and ``dask worker`` processes, each in its own session."""
+
+    def __init__(self, folder: Path) -> None:
+        dask = Path(sys.executable).with_name("dask")
+        self.cmd = [str(dask)] if dask.exists() else [sys.executable, "-m", "dask"]
+        self.folder = folder
+        self.address = f"tcp://127.0.0.1:{free_port()}"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._start("scheduler", "scheduler", "--host", "127.0.0.1", "--port",
+                    self.address.rsplit(":", 1)[1], "--no-dashboard")
+
+    def _start(self, name: str, *argv: str) -> None:
+        log = open(self.folder / f"{name}.log", "wb")  # closed below: Popen keeps its own copy
+        self.procs[name] = subprocess.Popen([*self.cmd, *argv], cwd=self.folder, env=env(),
+                                            stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        log.close()
+
+    def add_worker(self, name: str) -> None:
+        self._start(name, "worker", self.address, "--name", name, "--nthreads", "1",
+                    "--host", "127.0.0.1", "--no-dashboard", "--local-directory",
+                    str(self.folder / name))
+
+    def wait_for_workers(self, n: int) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(n, timeout=120)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the worker and its nanny: a machine that vanishes mid-render."""
+        os.killpg(self.procs[name].pid, signal.SIGKILL)
+        self.procs[name].wait(timeout=30)
+
+    def stop(self) -> None:
+        for name, p in reversed(self.procs.items()):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(timeout=15)
+            print(f"{name}: exit {p.returncode}")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    c = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        c.wait_for_workers(2)
+        yield c
+    finally:
+        c.stop()
+
+
+def test_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    r = farm("--out", str(tmp_path / "frames"), "--scheduler",
+             f"tcp://127.0.0.1:{free_port()}", "--connect-timeout", "2", *TINY, cwd=tmp_path,
+             timeout=60)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("farm.py: error: cannot reach the "
+                                                   "scheduler at tcp://127.0.0.1:"), r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_on_a_local_cluster_equals_scurve_and_resumes(
+        tmp_path: Path, local_frame: np.ndarray, cluster: Cluster) -> None:
+    out = tmp_path / "sweep"
+    argv = ["--out", str(out), "--sweep", "s_amplitude=0,0.6", *TINY]  # default: 2 workers here
+    r = farm(*argv, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["0001.png", "0002.png",
+                                                     "contact_sheet.png", "manifest.json"]
+    jobs = manifest(out)
+    assert [(j["index"], j["params"], j["status"]) for j in jobs] == [
+        (1, {"s_amplitude": "0"}, "done"), (2, {"s_amplitude": "0.6"}, "done")]
+    assert np.array_equal(pixels(out / "0002.png"), local_frame)
+    assert not np.array_equal(pixels(out / "0001.png"), local_frame)
+    assert "2/2 frames" in r.stderr and "left" in r.stderr
+    assert sum("frames," in ln and "s per frame" in ln for ln in r.stderr.splitlines()) >= 1
+    sheet = pixels(out / "contact_sheet.png")
+    assert sheet.shape[1] > 2 * SIZE[0] and sheet.std() > 10
+    # Resume: a truncated frame is rendered again, the whole one is kept as it is.
+    first = (out / "0001.png").read_bytes()
+    (out / "0001.png").write_bytes(first[: len(first) // 2])
+    kept = (out / "0002.png").stat().st_mtime_ns
+    # (on the other cluster: where a frame was rendered does not matter)
+    r = farm(*argv[:4], "--scheduler", cluster.address, *TINY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "1 of 2 frames already rendered" in r.stderr and "1 frames on" in r.stderr
+    assert (out / "0002.png").stat().st_mtime_ns == kept
+    assert png_ok(out / "0001.png", SIZE)
+    # Rendered again (another worker, all cores for Cycles this time): the same pixels.
+    with Image.open(io.BytesIO(first)) as im:
+        assert np.array_equal(pixels(out / "0001.png"), np.asarray(im.convert("RGB")))
+    # Everything done: no cluster at all.
+    r = farm(*argv, cwd=tmp_path)
+    assert r.returncode == 0 and "2 of 2 frames already rendered" in r.stderr
+    assert "frames on" not in r.stderr
+
+
+def test_animation_frames_gif_and_blends(tmp_path: Path, local_frame: np.ndarray,
+                                         cluster: Cluster) -> None:
+    out, blends = tmp_path / "grow", tmp_path / "blends"
+    r = farm("--out", str(out), "--animate", "s_amplitude=0:0.6", "--frames", "2",
+             "--save-blend", str(blends), "--scheduler", cluster.address, *TINY,
+             cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in out.iterdir()) == ["0001.png", "0002.png", "animation.gif",
+                                                     "manifest.json"]
+    assert np.array_equal(pixels(out / "0002.png"), local_frame)
+    with Image.open(out / "animation.gif") as gif:
+        assert gif.n_frames == 2 and gif.size == SIZE
+    assert sorted(p.name for p in blends.iterdir()) == ["0001.blend", "0002.blend"]
+    assert not np.array_equal(pixels(out / "0001.png"), local_frame)
+    # Each saved file holds its frame's mirror (a plain mesh) on the stage, and the camera
+    # is the same in both: staged around the larger end (s_amplitude 0.6), frame 1 rebuilt.
+    spans, cameras = [], []
+    for name in ("0001.blend", "0002.blend"):
+        bpy.ops.wm.open_mainfile(filepath=str(blends / name))
+        try:
+            mirror = bpy.data.objects["S-Curve Mirror"]
+            xy = np.array([v.co[:2] for v in mirror.data.vertices])
+            spans.append(np.ptp(xy, axis=0))
+            scene = bpy.context.scene
+            assert scene.frame_start == 1 and scene.camera is not None
+            cameras.append(np.array(scene.camera.matrix_world))
+        finally:
+            bpy.ops.wm.read_factory_settings(use_empty=True)
+    # The bend moves the end arches: the plan's extent changes by tenths of a metre.
+    assert np.abs(spans[1] - spans[0]).max() > 0.3, spans
+    assert np.array_equal(cameras[0], cameras[1])
+    blender = real_blender()
+    if blender is None:
+        pytest.skip("no Blender binary (tools/real_blender.sh provisions one) for "
+                    "`blender -b FILE -f 1`")
+    r = subprocess.run([blender, "-b", str(blends / "0002.blend"), "-f", "1"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rendered = blends / "0002_0001.png"
+    assert png_ok(rendered, SIZE), r.stdout[-2000:]
+    # Another Blender build (no add-on installed): the same scene, not the same noise.
+    diff = np.abs(pixels(rendered).astype(float) - local_frame).mean()
+    assert diff < 5, diff  # measured: 0.5 of 255
+
+
+def test_turntable_equals_scurve_turntable(tmp_path: Path, cluster: Cluster) -> None:
+    out = tmp_path / "orbit"
+    r = farm("--out", str(out), "--turntable", "2", "--video", "--scheduler", cluster.address,
+             *TINY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    local = tmp_path / "local"
+    r2 = subprocess.run([sys.executable, str(SCURVE), "--out", str(local), "--turntable", "2",
+                         *TINY], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r2.returncode == 0, r2.stderr[-2000:]
+    for k in (1, 2):
+        assert np.array_equal(pixels(out / f"{k:04d}.png"), pixels(local / f"frame_{k:04d}.png"))
+    assert not np.array_equal(pixels(out / "0001.png"), pixels(out / "0002.png"))
+    with Image.open(out / "turntable.gif") as gif:
+        assert gif.n_frames == 2
+    assert (out / "turntable.mp4").read_bytes()[4:8] == b"ftyp"  # an MP4 container
+
+
+def test_bad_parameter_fails_its_frame_by_name(tmp_path: Path, cluster: Cluster,
+                                               local_frame: np.ndarray) -> None:
+    out = tmp_path / "sweep"
+    r = farm("--out", str(out), "--scheduler", cluster.address, "--sweep",
+             "s_amplitude=0.6,9", *TINY, cwd=tmp_path)
+    assert r.returncode == 1, r.stderr[-3000:]
+    errors = [ln for ln in r.stderr.splitlines() if "0002.png (s_amplitude=9)" in ln]
+    assert errors and all("s_amplitude=9.0 is out of range" in ln for ln in errors), r.stderr
+    assert "1 of 2 frames failed" in r.stderr
+    # The good frame came back from a stock `dask worker`, pixel-identical to scurve.py.
+    assert np.array_equal(pixels(out / "0001.png"), local_frame)
+    assert not (out / "0002.png").exists()
+    jobs = {j["file"]: j for j in manifest(out)}
+    assert jobs["0001.png"]["status"] == "done" and jobs["0001.png"]["worker"] in ("w1", "w2")
+    assert jobs["0002.png"]["status"] == "failed"
+    assert "s_amplitude" in jobs["0002.png"]["error"]
+    assert (out / "contact_sheet.png").is_file()
+
+
+def test_killed_worker_every_frame_exactly_once(tmp_path: Path, cluster: Cluster) -> None:
+    # Last in this file: it leaves the module's cluster one worker short.
+    out = tmp_path / "sweep"
+    n = 4
+    proc = subprocess.Popen([sys.executable, str(FARM), "--out", str(out), "--scheduler",
+                             cluster.address, "--sweep", f"s_amplitude=0:0.5:{n}", *TINY],
+                            cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        victim = None
+        while victim is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            try:
+                done = [j for j in manifest(out) if j["status"] == "done"]
+            except (OSError, ValueError):
+                continue
+            # Kill a worker right after it delivered a frame: it has its next one in hand.
+            if done:
+                victim = done[0]["worker"]
+                before = len(done)
+                cluster.kill(victim)
+        assert victim is not None, "no frame was delivered in time"
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr[-3000:]
+    assert before < n
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"{k:04d}.png" for k in range(1, n + 1)] + ["contact_sheet.png",
+                                                                 "manifest.json"]
+    assert all(png_ok(out / f"{k:04d}.png", SIZE) for k in range(1, n + 1))
+    jobs = manifest(out)
+    assert sorted(j["index"] for j in jobs) == list(range(1, n + 1))
+    assert all(j["status"] == "done" for j in jobs)
+    survivor = ({"w1", "w2"} - {victim}).pop()
+    assert sum(j["worker"] == victim for j in jobs) <= before < n
+    assert sum(j["worker"] == survivor for j in jobs) >= n - before
+    delivered = [ln for ln in stderr.splitlines() if "frames," in ln and " by " in ln]
+    assert len(delivered) == n
+    assert sorted(ln.split("| ")[1][:8] for ln in delivered) == [f"{k:04d}.png"
+                                                                for k in range(1, n + 1)]
