@@ -33,6 +33,8 @@ def main() -> int:
                    for i in bpy.data.images if i.get("scurve_face_role")],
         "camera": scene.camera.name if scene.camera else None,
         "mirrors": [m.name for m in mirrors],
+        "cycles": {"samples": scene.cycles.samples,
+                   "use_denoising": scene.cycles.use_denoising},
     }
     if mirrors and scene.camera is not None:
         w = scene.render.resolution_x * scene.render.resolution_percentage // 100
