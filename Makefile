@@ -48,7 +48,9 @@ preview: $(VENV)/.ready | out
 	  --preview out/mirror_preview.png
 
 # The whole system in one picture: the smooth mirror on its Cycles stage, reflecting six
-# faces decoded by the shipped numpy decoder (960x540, 32 samples, ~1.5 min on 2 cores).
+# faces decoded by the shipped numpy decoder (960x540, 32 samples), on planes aimed at the
+# front camera and seen only in the mirror (--face-layout camera --face-visibility
+# reflected, the defaults).
 demo: .venv-bpy$(BPY)/.ready | out
 	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/demo.png --face-planes 6
 	@echo "rendered out/demo.png"
@@ -107,7 +109,7 @@ gallery: .venv-bpy$(BPY)/.ready
 	  "red-sun --sun-color red --sun-elevation 20 --sun-strength 6" \
 	  "part2 --preset blog-part2 --camera low" \
 	  "sbend --preset smooth --s-amplitude 0.9 --camera low" \
-	  "faces --camera front --face-planes 6"; do \
+	  "faces --camera front --face-planes 6 --samples 16"; do \
 	  set -- $$a; n=$$1; shift; timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py \
 	    --out docs/img/gallery/$$n.png --resolution 640 360 --samples 64 "$$@" || exit 1; done
 
