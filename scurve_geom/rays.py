@@ -13,7 +13,16 @@ import numpy as np
 
 from .surface import Surface
 
-__all__ = ["PinholeCamera", "reflect", "segments_hit", "surface_normal", "surface_triangles"]
+__all__ = [
+    "PinholeCamera",
+    "nearest_distance",
+    "reflect",
+    "segment_distance",
+    "segments_cross",
+    "segments_hit",
+    "surface_normal",
+    "surface_triangles",
+]
 
 #: Step in (u, v) of the central differences behind :func:`surface_normal`: the error is
 #: O(step²) ~ 1e-12 relative, far below anything a render resolves.
@@ -154,3 +163,57 @@ def segments_hit(
             & (t < length[:, None] - skip)
         out[s:s + chunk] = hit.any(axis=1)
     return out
+
+
+def segments_cross(a: np.ndarray, b: np.ndarray, centre: np.ndarray,
+                   frame: np.ndarray, rim: float = 0.05) -> np.ndarray:
+    """Whether segments ``a → b`` cross parallelograms, all broadcast together.
+
+    Parameters
+    ----------
+    a, b : float64 (..., 3)
+        Segment ends, metres.
+    centre : float64 (..., 3)
+        Parallelogram centres.
+    frame : float64 (..., 3, 3)
+        Columns: the full width vector, the unit normal, the full height vector.
+    rim : float
+        Fraction by which the parallelogram is grown on every side.
+
+    Returns
+    -------
+    bool (...)
+    """
+    w, normal, t_ = frame[..., :, 0], frame[..., :, 1], frame[..., :, 2]
+    da = np.sum((a - centre) * normal, axis=-1)
+    db = np.sum((b - centre) * normal, axis=-1)
+    crossing = da * db <= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(crossing & (da != db), da / (da - db), 0.0)
+    x = a + t[..., None] * (b - a) - centre
+    # Coordinates in (w, t_) by the 2x2 normal equations.
+    ww, wt, tt = (np.sum(w * w, -1), np.sum(w * t_, -1), np.sum(t_ * t_, -1))
+    xw, xt = np.sum(x * w, -1), np.sum(x * t_, -1)
+    det = ww * tt - wt * wt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cw = (tt * xw - wt * xt) / det
+        ct = (ww * xt - wt * xw) / det
+    lim = 0.5 + rim
+    return crossing & (np.abs(cw) <= lim) & (np.abs(ct) <= lim)
+
+
+def nearest_distance(points: np.ndarray, cloud: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Distance from each of ``points`` (k, 3) to the nearest of ``cloud`` (m, 3), (k,)."""
+    out = np.empty(len(points))
+    for s in range(0, len(points), chunk):
+        diff = points[s:s + chunk, None] - cloud[None]
+        out[s:s + chunk] = np.sqrt(np.einsum("kmj,kmj->km", diff, diff).min(axis=1))
+    return out
+
+
+def segment_distance(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Distance from point ``x`` (3,) to each segment ``a[i] → b[i]`` (k, 3), (k,)."""
+    ab = b - a
+    t = np.clip(np.sum((x - a) * ab, axis=1) / np.maximum(np.sum(ab * ab, axis=1), 1e-300),
+                0.0, 1.0)
+    return np.linalg.norm(a + t[:, None] * ab - x, axis=1)
