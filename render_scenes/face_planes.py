@@ -104,9 +104,14 @@ def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any
         faces = list(face_planes.decode_faces(
             args.face_planes, decoder=args.decoder, mode=args.face_mode,
             boundary=args.face_boundary, seed=args.face_seed))
-    return face_planes.add_face_planes(context, mirror, faces, layout=args.face_layout,
-                                       emission=args.face_emission,
-                                       visibility=args.face_visibility)
+    planes = face_planes.add_face_planes(context, mirror, faces, layout=args.face_layout,
+                                         emission=args.face_emission,
+                                         visibility=args.face_visibility)
+    if args.face_visibility == "reflected" and "EEVEE" in context.scene.render.engine:
+        # EEVEE's screen-space reflections only show what the camera sees.
+        print("note: EEVEE shows face planes hidden from the camera only through light "
+              "probes; use Cycles or --face-visibility visible", file=sys.stderr)
+    return planes
 
 
 def make_parser() -> argparse.ArgumentParser:
