@@ -11,8 +11,8 @@ images, planes and materials, and the camera into numbers.
 Planes can be ``reflected`` only: invisible to camera rays (and to shadow and diffuse
 rays, so they cast no shadow or glow of their own) but seen in reflections. Cycles
 honours every ray type; EEVEE only camera and shadow visibility, and its screen-space
-reflections cannot show what the camera does not see, so there the faces appear only
-through light probes.
+reflections cannot show what the camera does not see, so in EEVEE the mirror shows no
+faces from such planes (at most through light probes).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ __all__ = [
     "frame_camera_of",
     "load_faces",
     "remove_face_planes",
+    "set_visibility",
 ]
 
 COLLECTION_NAME = "S-Curve Face Planes"
@@ -358,6 +359,8 @@ def add_face_planes(
         Emission strength of the pictures (0: diffuse only).
     visibility : {"visible", "reflected"}
         ``reflected``: invisible to camera, shadow and diffuse rays, seen in the mirror.
+    camera : bpy.types.Object, optional
+        The camera a ``camera`` layout aims at; default the scene camera.
 
     Returns
     -------
@@ -504,8 +507,8 @@ class SCURVE_PG_faces(bpy.types.PropertyGroup):
     visibility: EnumProperty(  # type: ignore[valid-type]
         name="Visibility", description="Who sees the planes",
         items=[("reflected", "Reflections Only", "Invisible to the camera (and casting no "
-                "shadow): seen only in the mirror, so nothing hides the sculpture. Cycles; "
-                "EEVEE shows them only through light probes"),
+                "shadow): seen only in the mirror, so nothing hides the sculpture. Cycles: "
+                "EEVEE's reflections show only what the camera sees"),
                ("visible", "Visible", "Ordinary objects: the camera sees their dark backs")],
         default="reflected")
     source: EnumProperty(  # type: ignore[valid-type]

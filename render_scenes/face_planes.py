@@ -109,8 +109,9 @@ def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any
                                          visibility=args.face_visibility)
     if args.face_visibility == "reflected" and "EEVEE" in context.scene.render.engine:
         # EEVEE's screen-space reflections only show what the camera sees.
-        print("note: EEVEE shows face planes hidden from the camera only through light "
-              "probes; use Cycles or --face-visibility visible", file=sys.stderr)
+        print("note: EEVEE's reflections show only what the camera sees, so face planes "
+              "hidden from it do not appear in the mirror: render with Cycles",
+              file=sys.stderr)
     return planes
 
 
