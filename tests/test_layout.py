@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import mirror_params
 
 from scurve_geom import Surface, build_grid, preset
 from scurve_geom.layout import LAYOUTS, aimed_layout, face_plane_layout
@@ -225,3 +228,34 @@ def test_camera_is_validated():
         PinholeCamera(np.zeros(3), np.diag([1.0, 1.0, -1.0]), (0.5, 0.3))
     with pytest.raises(ValueError, match="tan_half"):
         PinholeCamera(np.zeros(3), np.eye(3), (0.0, 0.3))
+
+
+@settings(max_examples=8, deadline=None)
+@given(params=mirror_params(max_rows=24, max_segments=6), count=st.integers(1, 3),
+       side=st.floats(-1.0, 1.0), back=st.floats(2.5, 4.0), rise=st.floats(0.3, 1.5))
+def test_aimed_pictures_lie_on_reflected_camera_rays(params, count, side, back, rise):
+    """Any mirror, a camera somewhere in front: every picture placed stands on the camera
+    ray reflected about the exact normal at its mirror point, facing it, above ground."""
+    h, size = params.height, max(params.half_length, params.height)
+    camera = look_at([side * params.half_length, -back * size, rise * h],
+                     np.array([0.0, 0.0, 0.5 * h]))
+    try:
+        planes = aimed_layout(params, camera, count, face_height=0.05)
+    except ValueError as exc:
+        assert "pictures fit" in str(exc)
+        return
+    surf = Surface(params)
+    uv = surface_uv(surf, planes.mirror_points)
+    np.testing.assert_allclose(surf.point(uv[:, 0], uv[:, 1]), planes.mirror_points,
+                               atol=1e-9 * size)
+    d = planes.mirror_points - camera.position
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    n = exact_normal(surf, uv)
+    r = d - 2 * np.sum(d * n, axis=1, keepdims=True) * n
+    to_centre = planes.centres - planes.mirror_points
+    along = np.sum(to_centre * r, axis=1)
+    assert (along > 0).all()
+    assert (np.linalg.norm(to_centre - along[:, None] * r, axis=1) < 1e-6 * along).all()
+    np.testing.assert_allclose(planes.facing(), -r, atol=1e-9)
+    assert (planes.corners()[..., 2] > 0).all()
+    assert (np.linalg.det(planes.frames) > 0).all()
