@@ -4,8 +4,15 @@ placed where the mirror shows them.
 Faces come from the bundled ``latent_faces`` package: its numpy decoder runs in
 Blender's own Python (no torch), from latent points drawn by a mode (VAE normal samples,
 the post's uniform cube with boundary ``b``, or a straight path between two faces).
-Placement comes from :func:`scurve_geom.layout.face_plane_layout`; this module only turns
-arrays into images, planes and materials.
+Placement comes from :mod:`scurve_geom.layout` (fixed arrangements, or aimed at the
+scene camera so it sees every face in the mirror); this module only turns arrays into
+images, planes and materials, and the camera into numbers.
+
+Planes can be ``reflected`` only: invisible to camera rays (and to shadow and diffuse
+rays, so they cast no shadow or glow of their own) but seen in reflections. Cycles
+honours every ray type; EEVEE only camera and shadow visibility, and its screen-space
+reflections cannot show what the camera does not see, so in EEVEE the mirror shows no
+faces from such planes (at most through light probes).
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from typing import Any
 import bpy
 import numpy as np
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
-from mathutils import Matrix
+from mathutils import Matrix, Vector
 
 from scurve_geom import MirrorParams
-from scurve_geom.layout import face_plane_layout
+from scurve_geom.layout import PlacedPlanes, aimed_layout, face_plane_layout
+from scurve_geom.rays import PinholeCamera
 
 from . import compat, stage
 from .operators import Result
@@ -32,8 +40,10 @@ __all__ = [
     "decode_faces",
     "face_plane_objects",
     "folder_faces",
+    "frame_camera_of",
     "load_faces",
     "remove_face_planes",
+    "set_visibility",
 ]
 
 COLLECTION_NAME = "S-Curve Face Planes"
@@ -43,6 +53,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MODES = ("normal", "uniform", "interpolate")
 SOURCES = ("DECODER", "FOLDER")
 MAX_PLANES = 64
+#: ``camera``: aimed at the scene camera (:func:`scurve_geom.layout.aimed_layout`); the
+#: others are fixed arrangements (:func:`scurve_geom.layout.face_plane_layout`).
+LAYOUTS = ("camera", "arc", "row", "ring")
+#: ``reflected``: seen only in reflections; ``visible``: an ordinary object.
+VISIBILITIES = ("reflected", "visible")
 
 
 # -- where faces come from ----------------------------------------------------------------
@@ -255,6 +270,66 @@ def _mirror_params(mirror: Any) -> MirrorParams:
     return MirrorParams(radius=max(dims.z / 2, 0.01), half_length=max(dims.x / 2, 0.01))
 
 
+def frame_camera_of(camera: Any, mirror: Any, scene: Any) -> PinholeCamera:
+    """``camera`` as a :class:`PinholeCamera` in ``mirror``'s frame (its scale taken out).
+
+    The field of view comes from the camera's frame at the scene's resolution, so it
+    matches a render (sensor fit included; lens shift is ignored).
+    """
+    rel = mirror.matrix_world.inverted() @ camera.matrix_world
+    loc, rot, _scale = rel.decompose()
+    frame = np.array([tuple(v) for v in camera.data.view_frame(scene=scene)])
+    depth = float(np.abs(frame[:, 2]).max())
+    tan_half = (float(np.abs(frame[:, 0]).max()) / depth,
+                float(np.abs(frame[:, 1]).max()) / depth)
+    return PinholeCamera(np.array(loc), np.array(rot.to_matrix()), tan_half)
+
+
+def _obstacles(scene: Any, mirror: Any) -> np.ndarray:
+    """Bounding spheres ``(x, y, z, r)`` of the stage's rendered props in the mirror frame."""
+    to_local = mirror.matrix_world.inverted()
+    out = []
+    for role, obj in stage.stage_objects(scene).items():
+        if role not in stage.PROP_ROLES or obj.hide_render:
+            continue
+        corners = np.array([tuple(to_local @ obj.matrix_world @ Vector(c))
+                            for c in obj.bound_box])
+        centre = corners.mean(axis=0)
+        out.append([*centre, float(np.linalg.norm(corners - centre, axis=1).max())])
+    return np.array(out).reshape(-1, 4)
+
+
+def _placement(context: Any, mirror: Any, count: int, layout: str, camera: Any,
+               distance: float | None, size: float | None) -> PlacedPlanes:
+    params = _mirror_params(mirror)
+    if layout != "camera":
+        return face_plane_layout(params, count, layout, distance=distance, size=size).placed()
+    scene = context.scene
+    camera = camera if camera is not None else scene.camera
+    if camera is None or getattr(camera, "type", None) != "CAMERA":
+        raise ValueError("layout 'camera' needs a scene camera: set one (or Set Up Mirror "
+                         "Stage), or choose another layout")
+    view = frame_camera_of(camera, mirror, scene)
+    # A picture's size there follows from how large the camera should see it.
+    return aimed_layout(params, view, count, distance=distance,
+                        obstacles=_obstacles(scene, mirror))
+
+
+def set_visibility(obj: Any, visibility: str) -> None:
+    """Make ``obj`` an ordinary object (``visible``) or one seen only in reflections."""
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility={visibility!r} is not allowed: choose one of "
+                         f"{VISIBILITIES}")
+    seen = visibility == "visible"
+    # Glossy rays always see it: that is how the mirror shows it.
+    obj.visible_camera = seen
+    obj.visible_shadow = seen
+    obj.visible_diffuse = seen
+    obj.visible_transmission = seen
+    obj.visible_volume_scatter = seen
+    obj.visible_glossy = True
+
+
 def add_face_planes(
     context: Any,
     mirror: Any,
@@ -264,19 +339,28 @@ def add_face_planes(
     distance: float | None = None,
     size: float | None = None,
     emission: float = 1.0,
+    visibility: str = "visible",
+    camera: Any = None,
 ) -> list[Any]:
-    """Place one upright plane per face around ``mirror``, replacing earlier face planes.
+    """Place one plane per face around ``mirror``, replacing earlier face planes.
 
     Parameters
     ----------
     faces : sequence of ndarray (h, w, 3) float
         RGB in [0, 1], rows top to bottom (e.g. :func:`decode_faces`).
-    layout : {"arc", "row", "ring"}
-        See :func:`scurve_geom.layout.face_plane_layout`.
+    layout : {"camera", "arc", "row", "ring"}
+        ``camera``: where ``camera`` (default the scene camera) sees them in the mirror,
+        see :func:`scurve_geom.layout.aimed_layout`; the others are upright
+        arrangements, see :func:`scurve_geom.layout.face_plane_layout`.
     distance, size : float, optional
-        Metres, in the mirror's frame (its scale applies).
+        Metres, in the mirror's frame (its scale applies); ``size`` only for the fixed
+        layouts (aimed pictures are sized to look large from the camera).
     emission : float
         Emission strength of the pictures (0: diffuse only).
+    visibility : {"visible", "reflected"}
+        ``reflected``: invisible to camera, shadow and diffuse rays, seen in the mirror.
+    camera : bpy.types.Object, optional
+        The camera a ``camera`` layout aims at; default the scene camera.
 
     Returns
     -------
@@ -288,13 +372,18 @@ def add_face_planes(
         raise ValueError("no faces to place")
     if not (math.isfinite(emission) and emission >= 0):
         raise ValueError(f"emission={emission!r} is out of range: allowed >= 0")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout={layout!r} is not allowed: choose one of {LAYOUTS}")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility={visibility!r} is not allowed: choose one of "
+                         f"{VISIBILITIES}")
     if mirror is None or getattr(mirror, "type", None) != "MESH":
         raise ValueError("face planes need a mirror mesh object")
     for i, rgb in enumerate(faces):
         if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 1:
             raise ValueError(f"face {i} has shape {rgb.shape}, expected (h, w, 3)")
-    lay = face_plane_layout(_mirror_params(mirror), len(faces), layout,
-                            distance=distance, size=size)
+    lay = _placement(context, mirror, len(faces), layout, camera, distance, size)
+    matrices = lay.matrices()
     scene = context.scene
     made: list[tuple[Any, Any]] = []
     try:
@@ -303,7 +392,9 @@ def add_face_planes(
         planes = []
         for i, rgb in enumerate(faces):
             tag = f"S-Curve Face {i + 1:02d}"
-            img = _image(tag, rgb)
+            # Swapped left-right where the mirror swaps it back: the camera sees the face
+            # as decoded.
+            img = _image(tag, rgb[:, ::-1] if lay.mirrored[i] else rgb)
             made.append((bpy.data.images, img))
             mat = _material(tag, img, emission)
             made.append((bpy.data.materials, mat))
@@ -314,9 +405,8 @@ def add_face_planes(
             made.append((bpy.data.objects, obj))
             obj[ROLE_KEY] = "plane"
             obj["scurve_face_index"] = i
-            local = (Matrix.Translation(lay.centres[i]) @ Matrix.Rotation(lay.yaw[i], 4, "Z")
-                     @ Matrix.Scale(lay.size, 4))
-            obj.matrix_world = mirror.matrix_world @ local
+            obj.matrix_world = mirror.matrix_world @ Matrix(matrices[i].tolist())
+            set_visibility(obj, visibility)
             coll.objects.link(obj)
             planes.append(obj)
     except Exception:
@@ -408,10 +498,19 @@ class SCURVE_PG_faces(bpy.types.PropertyGroup):
         max=MAX_PLANES, update=_on_change)
     layout: EnumProperty(  # type: ignore[valid-type]
         name="Layout", description="How the planes stand around the mirror",
-        items=[("arc", "Arc", "On an arc before the concave half"),
+        items=[("camera", "Camera", "Where the scene camera sees them in the mirror, "
+                "spread over its image"),
+               ("arc", "Arc", "On an arc before the concave half"),
                ("row", "Row", "In a row along the front of the wall"),
                ("ring", "Ring", "All around the sculpture")],
         default="arc")
+    visibility: EnumProperty(  # type: ignore[valid-type]
+        name="Visibility", description="Who sees the planes",
+        items=[("reflected", "Reflections Only", "Invisible to the camera (and casting no "
+                "shadow): seen only in the mirror, so nothing hides the sculpture. Cycles: "
+                "EEVEE's reflections show only what the camera sees"),
+               ("visible", "Visible", "Ordinary objects: the camera sees their dark backs")],
+        default="reflected")
     source: EnumProperty(  # type: ignore[valid-type]
         name="Faces", description="Where the pictures come from",
         items=[("DECODER", "Decoder", "Decode latent points with the numpy decoder"),
@@ -468,7 +567,8 @@ class SCENE_OT_scurve_face_planes(bpy.types.Operator):
             faces = load_faces(settings)
             wm.progress_update(1)
             planes = add_face_planes(context, mirror, faces, layout=settings.layout,
-                                     emission=settings.emission)
+                                     emission=settings.emission,
+                                     visibility=settings.visibility)
         except ValueError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

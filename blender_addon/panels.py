@@ -71,6 +71,7 @@ class VIEW3D_PT_scurve_face_planes(bpy.types.Panel):
         col.use_property_decorate = False
         col.prop(settings, "count")
         col.prop(settings, "layout")
+        col.prop(settings, "visibility")
         col.prop(settings, "source")
         if settings.source == "FOLDER":
             col.prop(settings, "folder")

@@ -3,6 +3,7 @@
     blender -b scene.blend -P render_scenes/face_planes.py -- --face-planes 6 --save out.blend
     python render_scenes/face_planes.py --blend scene.blend --face-planes 6 --save out.blend \
         [--faces DIR | --decoder NPZ] [--face-mode normal|uniform|interpolate] [--render out.png]
+        [--face-layout camera|arc|row|ring] [--face-visibility reflected|visible]
 
 The file must hold an S-curve mirror (made by the add-on or ``render_scenes/scurve.py``).
 Faces are decoded with the numpy decoder (the shipped one unless ``--decoder``), or taken
@@ -34,7 +35,8 @@ from render_scenes.common import (  # noqa: E402
 
 PROG = "face_planes.py"
 FACE_MODES = ("normal", "uniform", "interpolate")
-FACE_LAYOUTS = ("arc", "row", "ring")
+FACE_LAYOUTS = ("camera", "arc", "row", "ring")
+FACE_VISIBILITIES = ("reflected", "visible")
 MAX_FACE_PLANES = 64
 
 
@@ -56,8 +58,12 @@ def add_face_arguments(parser: argparse.ArgumentParser, default_count: int) -> N
                    help="upper bound b of the uniform cube (default 2.5)")
     g.add_argument("--face-seed", type=int, default=0, metavar="S",
                    help="fixes the latent points or the folder's choice (default 0)")
-    g.add_argument("--face-layout", choices=FACE_LAYOUTS, default="arc",
-                   help="arc before the concave half, row, or ring (default arc)")
+    g.add_argument("--face-layout", choices=FACE_LAYOUTS, default="camera",
+                   help="camera: where the scene camera sees them in the mirror; or an arc "
+                   "before the concave half, a row, a ring (default camera)")
+    g.add_argument("--face-visibility", choices=FACE_VISIBILITIES, default="reflected",
+                   help="reflected: seen only in the mirror, invisible to the camera "
+                   "(Cycles); visible: ordinary planes (default reflected)")
     g.add_argument("--face-emission", type=float, default=1.0, metavar="E",
                    help="glow of the pictures, 0 for diffuse prints (default 1)")
 
@@ -98,8 +104,15 @@ def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any
         faces = list(face_planes.decode_faces(
             args.face_planes, decoder=args.decoder, mode=args.face_mode,
             boundary=args.face_boundary, seed=args.face_seed))
-    return face_planes.add_face_planes(context, mirror, faces, layout=args.face_layout,
-                                       emission=args.face_emission)
+    planes = face_planes.add_face_planes(context, mirror, faces, layout=args.face_layout,
+                                         emission=args.face_emission,
+                                         visibility=args.face_visibility)
+    if args.face_visibility == "reflected" and "EEVEE" in context.scene.render.engine:
+        # EEVEE's screen-space reflections only show what the camera sees.
+        print("note: EEVEE's reflections show only what the camera sees, so face planes "
+              "hidden from it do not appear in the mirror: render with Cycles",
+              file=sys.stderr)
+    return planes
 
 
 def make_parser() -> argparse.ArgumentParser:

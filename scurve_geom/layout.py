@@ -1,8 +1,12 @@
-"""Where things stand around the mirror: upright picture planes that the mirror shows.
+"""Where things stand around the mirror: picture planes that the mirror shows.
 
 Positions are in the mirror's own frame (metres; z up, seam on the z axis, the front
-toward −y, the concave half on −x). Each plane is upright and faces a target point on
-the mirror, so its picture side is what the mirror reflects.
+toward −y, the concave half on −x). The fixed arrangements (:func:`face_plane_layout`)
+stand upright planes facing a point on the mirror; :func:`aimed_layout` works back from
+a known camera: it picks points of the mirror the camera sees, reflects the camera's
+rays there about the exact surface normal, and puts each picture on its reflected ray,
+facing back, shaped so the camera sees it upright and square (in
+:mod:`scurve_geom.reflected`, re-exported here).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import MirrorParams
+from .reflected import PlacedPlanes, aimed_layout
 from .surface import Surface
 
-__all__ = ["LAYOUTS", "PlaneLayout", "face_plane_layout"]
+__all__ = ["LAYOUTS", "PlacedPlanes", "PlaneLayout", "aimed_layout", "face_plane_layout"]
 
 #: Arrangements of the planes: an arc in front of the concave half, a straight row
 #: parallel to the wall, or a ring around the whole sculpture.
@@ -44,6 +49,14 @@ class PlaneLayout:
     def facing(self) -> np.ndarray:
         """Unit direction each picture faces, float64 (n, 3)."""
         return np.stack([np.sin(self.yaw), -np.cos(self.yaw), np.zeros_like(self.yaw)], -1)
+
+    def placed(self) -> PlacedPlanes:
+        """The same planes as a :class:`PlacedPlanes` (upright squares, none mirrored)."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        zero = np.zeros_like(c)
+        frames = np.stack([self.size * np.stack([c, s, zero], -1), np.stack([-s, c, zero], -1),
+                           self.size * np.stack([zero, zero, zero + 1], -1)], -1)
+        return PlacedPlanes(self.centres, frames, np.zeros(len(c), bool))
 
 
 def face_plane_layout(

@@ -19,11 +19,14 @@ def test_defaults_and_flags(tmp_path: Path) -> None:
     blend = tmp_path / "in.blend"
     blend.write_bytes(b"BLENDER")
     a = face_planes.parse_args(["--blend", str(blend), "--save", str(tmp_path / "o.blend")])
-    assert (a.face_planes, a.face_mode, a.face_layout, a.face_seed) == (6, "normal", "arc", 0)
+    assert (a.face_planes, a.face_mode, a.face_layout, a.face_seed) == (6, "normal", "camera", 0)
+    assert a.face_visibility == "reflected"
     assert a.faces is None and a.decoder is None
     a = face_planes.parse_args(["--save", str(tmp_path / "o.blend"), "--face-planes", "3",
                                 "--face-mode", "uniform", "--face-boundary", "10",
-                                "--faces", str(tmp_path), "--face-layout", "ring"])
+                                "--faces", str(tmp_path), "--face-layout", "ring",
+                                "--face-visibility", "visible"])
+    assert (a.face_layout, a.face_visibility) == ("ring", "visible")
     assert (a.face_planes, a.face_mode, a.face_boundary, a.faces) == (3, "uniform", 10.0,
                                                                        tmp_path)
 
@@ -37,6 +40,8 @@ def test_defaults_and_flags(tmp_path: Path) -> None:
     ["--save", "o.blend", "--faces", ".", "--decoder", "x.npz"],
     ["--save", "o.blend", "--face-mode", "sideways"],
     ["--save", "o.blend", "--face-boundary", "0"],
+    ["--save", "o.blend", "--face-visibility", "hidden"],
+    ["--save", "o.blend", "--face-layout", "spiral"],
     ["--save", "o.blend", "--face-mode", "interpolate", "--face-planes", "1"],
     ["--save", "o.png"],
     ["--render", "o.jpg"],

@@ -147,3 +147,23 @@ def test_preview_strip_and_reroll(mirror):
 
 def test_poll_needs_a_mirror(addon):
     assert not bpy.ops.scene.scurve_face_planes.poll()
+
+
+def test_visibility_and_camera_layout_options(mirror):
+    settings = bpy.context.scene.scurve_faces
+    settings.count = 2
+    assert settings.visibility == "reflected"
+    assert bpy.ops.scene.scurve_face_planes() == {"FINISHED"}
+    for obj in face_planes.face_plane_objects(bpy.context.scene):
+        assert not obj.visible_camera and not obj.visible_shadow
+        assert not obj.visible_diffuse and obj.visible_glossy
+    settings.visibility = "visible"
+    assert bpy.ops.scene.scurve_face_planes() == {"FINISHED"}
+    for obj in face_planes.face_plane_objects(bpy.context.scene):
+        assert obj.visible_camera and obj.visible_shadow and obj.visible_glossy
+    # Aimed at the scene camera, and there is none: an error, the planes stay as they were.
+    names = [o.name for o in face_planes.face_plane_objects(bpy.context.scene)]
+    settings.layout = "camera"
+    with pytest.raises(RuntimeError, match="needs a scene camera"):
+        bpy.ops.scene.scurve_face_planes()
+    assert [o.name for o in face_planes.face_plane_objects(bpy.context.scene)] == names

@@ -26,8 +26,15 @@ def test_bridge_adds_packed_face_planes_to_a_saved_file(addon: Any, tmp_path: Pa
     assert bpy.ops.mesh.scurve_mirror_add(preset="blog-part2") == {"FINISHED"}
     src = tmp_path / "mirror.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(src))
+    # The default layout aims at the scene camera; this file has none.
+    out = run("--blend", str(src), "--face-planes", "4", "--save",
+              str(tmp_path / "faces.blend"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "needs a scene camera" in out.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "faces.blend").exists()
     out = run("--blend", str(src), "--face-planes", "4", "--face-mode", "uniform",
-              "--face-boundary", "5", "--save", str(tmp_path / "faces.blend"), cwd=tmp_path)
+              "--face-boundary", "5", "--face-layout", "arc", "--save",
+              str(tmp_path / "faces.blend"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "placed 4 face planes" in out.stderr
 
