@@ -52,9 +52,11 @@ class MirrorModel:
     grid_shape: tuple[int, int] | None = None
 
     def footprint(self) -> np.ndarray:
-        """The outline of the grid's boundary projected on the ground, float64 (k, 2).
+        """The wall's plan outline, float64 (k, 2), metres, a closed ring (last != first).
 
-        The grid's boundary ring when :attr:`grid_shape` is set, else the bounding box.
+        For a grid from :func:`mirror_from_params`: the base row out and the middle row
+        back, the two extremes of the arch's sideways offset (0 at the foot and the top,
+        largest halfway up). Otherwise the bounding box.
         """
         shape = self.grid_shape
         if shape is None:
@@ -62,8 +64,7 @@ class MirrorModel:
             return np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])
         rows, cols = shape
         grid = self.vertices.reshape(rows, cols, 3)[..., :2]
-        ring = [grid[0], grid[:, -1], grid[-1, ::-1], grid[::-1, 0]]
-        return np.concatenate(ring)
+        return np.concatenate([grid[0], grid[rows // 2, ::-1]])
 
 
 def quads_to_triangles(faces: np.ndarray) -> np.ndarray:
@@ -145,8 +146,9 @@ def mirror_from_params(params: MirrorParams, facet: float = DEFAULT_FACET) -> Mi
         raise ValueError(f"facet={facet!r} is out of range: allowed 0.001 to 1 metres")
     arc = params.radius * params.arch_angle
     rows = max(params.rows, math.ceil(arc / facet) + 1)
-    # circle_vertices counts the whole circle: rows = circle_vertices / 2 + 1.
-    circle = 2 * (rows - 1)
+    # circle_vertices counts the whole circle: rows = circle_vertices / 2 + 1; a multiple
+    # of 4 puts a row halfway up, where the arch bulges furthest (the footprint).
+    circle = 4 * math.ceil((rows - 1) / 2)
     segments = max(params.length_segments, math.ceil(params.half_length / facet))
     fine = params.replace(
         circle_vertices=circle, length_segments=segments, subdivision_levels=0, weld_seam=True
