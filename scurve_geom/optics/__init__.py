@@ -13,7 +13,7 @@ normal irradiance. ``python -m scurve_geom.optics --help`` is the command line.
 
 from .engine import EmbreeEngine, Engine, Hits, default_engine
 from .hotspots import Extent, HotSpotMap, default_extent, hot_spot_map, map_for_params
-from .mirror import DEFAULT_FACET, MirrorModel, exact_normals, mirror_from_params
+from .mirror import DEFAULT_FACET, MirrorModel, exact_normals, grid_model, mirror_from_params
 from .sun import SUN_DISC_DEG, Sun, solar_positions, sun_direction
 from .trace import Segments, TraceTotals, trace
 
@@ -32,6 +32,7 @@ __all__ = [
     "default_engine",
     "default_extent",
     "exact_normals",
+    "grid_model",
     "hot_spot_map",
     "map_for_params",
     "mirror_from_params",

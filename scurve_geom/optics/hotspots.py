@@ -153,7 +153,8 @@ class _Deposit:
         dz = seg.directions[:, 2]
         with np.errstate(divide="ignore", invalid="ignore"):
             t = (self.height - seg.origins[:, 2]) / dz
-        ok = (t > 0.0) & (t < seg.length) & np.isfinite(t)
+        # A hit at the wall's foot may sit a float32 step below z = 0: keep it.
+        ok = (t > -1e-6) & (t < seg.length) & np.isfinite(t)
         if not ok.any():
             return
         t, o, d, w = t[ok], seg.origins[ok], seg.directions[ok], seg.power[ok]

@@ -19,7 +19,7 @@ from ..build import build_grid
 from ..params import MirrorParams
 from ..surface import Surface
 
-__all__ = ["DEFAULT_FACET", "MirrorModel", "exact_normals", "mirror_from_params"]
+__all__ = ["DEFAULT_FACET", "MirrorModel", "exact_normals", "grid_model", "mirror_from_params"]
 
 #: Default facet size of the traced mesh, metres. The wall sits within
 #: ``facet²/(8 r)`` of the facets (0.04 mm for kapoor), far below a map cell.
@@ -162,4 +162,32 @@ def mirror_from_params(params: MirrorParams, facet: float = DEFAULT_FACET) -> Mi
         coords=mesh.uv,
         normal_fn=lambda uv: exact_normals(params, uv, surface),
         grid_shape=(mesh.grid.rows, mesh.grid.columns),
+    )
+
+
+def grid_model(
+    point_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    normal_fn: NormalFn,
+    rows: int,
+    columns: int,
+) -> MirrorModel:
+    """Any parametric mirror: ``point_fn(u, v)`` (broadcast arrays in [0, 1]) -> (..., 3)
+    metres, sampled on a ``rows`` × ``columns`` grid, with exact ``normal_fn(uv (n, 2))``.
+
+    For test surfaces with known optics (a plane, a circular trough) and other walls.
+    """
+    if rows < 2 or columns < 2:
+        raise ValueError(f"rows={rows}, columns={columns}: allowed at least 2 each")
+    u = np.linspace(0.0, 1.0, columns)
+    v = np.linspace(0.0, 1.0, rows)
+    uu, vv = np.meshgrid(u, v)
+    pts = np.asarray(point_fn(uu, vv), dtype=np.float64).reshape(-1, 3)
+    q = (np.arange(rows - 1)[:, None] * columns + np.arange(columns - 1)[None, :]).ravel()
+    faces = np.stack([q, q + 1, q + columns + 1, q + columns], axis=1).astype(np.int32)
+    return MirrorModel(
+        vertices=pts,
+        triangles=quads_to_triangles(faces),
+        coords=np.column_stack([uu.ravel(), vv.ravel()]),
+        normal_fn=normal_fn,
+        grid_shape=(rows, columns),
     )

@@ -94,6 +94,9 @@ def solar_positions(
     longitude: float,
     times: object,
     altitude: float = 0.0,
+    pressure: float | None = None,
+    temperature: float = 12.0,
+    delta_t: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apparent sun elevation and azimuth, degrees, through pvlib's NREL SPA.
 
@@ -105,6 +108,10 @@ def solar_positions(
         Time-zone aware instants.
     altitude : float
         Metres above sea level.
+    pressure, temperature : float
+        Pascal (default: standard for ``altitude``) and °C, for refraction.
+    delta_t : float, optional
+        TT − UT1 in seconds (default: pvlib's estimate for the date).
 
     Returns
     -------
@@ -119,8 +126,10 @@ def solar_positions(
     """
     import pvlib
 
+    extra = {} if delta_t is None else {"delta_t": delta_t}
     pos = pvlib.solarposition.get_solarposition(
-        times, latitude, longitude, altitude=altitude, method="nrel_numpy"
+        times, latitude, longitude, altitude=altitude, pressure=pressure,
+        method="nrel_numpy", temperature=temperature, **extra,
     )
     return (
         np.asarray(pos["apparent_elevation"], dtype=np.float64),

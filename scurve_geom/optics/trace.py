@@ -38,7 +38,7 @@ class Segments:
     Attributes
     ----------
     origins, directions : float64 (n, 3)
-        Start (on the mirror, metres) and unit direction.
+        Start (the hit point on the mirror's facet, metres) and unit direction.
     power : float64 (n,)
         m² × DNI: the ray's share of the sampled beam times ``reflectance ** bounce``.
     length : float64 (n,)
@@ -195,7 +195,7 @@ def _follow(
         o = p + eps * (d + side[:, None] * n)
         hits = engine.intersect(o, d)
         again = hits.triangle >= 0
-        on_segments(Segments(o, d, power, hits.distance, bounce))
+        on_segments(Segments(p, d, power, hits.distance, bounce))
         leaving = ~again
         down = leaving & (d[:, 2] < 0.0)
         totals.to_ground += float(power[down].sum())
