@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scurve_geom.optics.cli import main
+
 pytest.importorskip("embreex")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,18 +89,31 @@ def test_day_sweep(tmp_path):
     ["--bogus"],
     [],
 ])
-def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, args):
+def test_bad_input_exits_2_with_one_line_and_no_file(tmp_path, monkeypatch, capsys, args):
     if "--latitude" in args and "--date" in args:
         pytest.importorskip("pvlib")
-    out = run_optics("--rays", "1000", *args, cwd=tmp_path)
-    assert out.returncode == 2, out.stderr
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1, out.stderr
+    # In process (a subprocess each would cost seconds of imports); the status itself
+    # is checked through a real process below.
+    monkeypatch.chdir(tmp_path)
+    assert main(["--rays", "1000", *args]) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert lines[0].startswith("scurve_geom.optics: error: ")
     assert list(tmp_path.iterdir()) == []
 
 
-def test_angle_flags_are_refused_in_degrees(tmp_path):
-    out = run_optics("--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.json",
-                     "--arch-angle", "400", cwd=tmp_path)
-    assert "--arch-angle 400 is out of range" in out.stderr and "180 degrees" in out.stderr
+def test_bad_input_status_from_a_real_process(tmp_path):
+    out = run_optics("--sun-elevation", "95", "--sun-azimuth", "0", "--json", "r.json",
+                     cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_angle_flags_are_refused_in_degrees(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    main(["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.json",
+          "--arch-angle", "400"])
+    err = capsys.readouterr().err
+    assert "--arch-angle 400 is out of range" in err and "180 degrees" in err

@@ -86,7 +86,12 @@ class Sun:
         psi = rng.random(n) * (2.0 * math.pi)
         a = sin_a * np.cos(psi)
         b = sin_a * np.sin(psi)
-        return cos_a[:, None] * s + a[:, None] * e1 + b[:, None] * e2
+        # Component by component: a (n, 3) @ (3, 3) product goes to BLAS, whose threads
+        # cost more than they save at this size on a shared machine.
+        out = np.empty((n, 3))
+        for k in range(3):
+            out[:, k] = cos_a * s[k] + a * e1[k] + b * e2[k]
+        return out
 
 
 def solar_positions(

@@ -1,8 +1,8 @@
 """Follow sunlight onto the mirror and through its reflections.
 
 Rays start on a plane across the sun's direction, beyond the mirror, spread uniformly
-over the mirror's silhouette's bounding rectangle, with directions spread over the
-sun's disc. Each ray carries the power of its share of that rectangle (the direct
+over tiles covering the mirror's silhouette (:class:`Beam`), with directions spread over
+the sun's disc. Each ray carries the power of its share of those tiles (the direct
 normal irradiance, DNI, is 1): a ray's power is an area in m², so powers summed per
 m² of ground are multiples of DNI. Hits reflect about the exact surface normal,
 losing ``1 - reflectance`` each time, and go on until they leave the mirror. The first
@@ -24,7 +24,7 @@ from .engine import Engine, default_engine
 from .mirror import MirrorModel
 from .sun import Sun
 
-__all__ = ["DEFAULT_CHUNK", "Segments", "TraceTotals", "trace"]
+__all__ = ["DEFAULT_CHUNK", "Beam", "Segments", "TraceTotals", "trace"]
 
 #: Rays per batch: big enough that the engine's per-call overhead vanishes, small
 #: enough that the per-ray arrays stay around 100 MB.
@@ -75,20 +75,63 @@ class TraceTotals:
         return self.intercepted - self.to_ground - self.escaped_up - self.trapped
 
 
-def _beam(mirror: MirrorModel, sun: Sun) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Where the rays start: a corner, the two edge vectors and the distance back."""
-    s, e1, e2 = sun.basis()
-    v = mirror.vertices
-    centre = 0.5 * (v.min(0) + v.max(0))
-    rel = v - centre
-    a, b = rel @ e1, rel @ e2
-    back = float(np.max(rel @ s)) + 1.0
-    # Rays tilted by up to the disc's radius drift sideways on their way in.
-    pad = (back + float(np.ptp(rel @ s))) * math.tan(math.radians(sun.disc_deg) / 2.0) + 1e-3
-    a0, a1 = a.min() - pad, a.max() + pad
-    b0, b1 = b.min() - pad, b.max() + pad
-    corner = centre + back * s + a0 * e1 + b0 * e2
-    return corner, (a1 - a0) * e1, (b1 - b0) * e2, back
+class Beam:
+    """Where the sun rays start: tiles of a plane across the sun, beyond the mirror.
+
+    The plane is cut into square tiles; only tiles the mirror's silhouette can reach
+    (a tile holding a projected vertex, and its 8 neighbours) get rays. A tile is at
+    least as wide as the longest projected edge plus the drift of rays tilted across
+    the sun's disc, so every triangle's shadow lies inside the kept tiles: the estimate
+    stays unbiased while most of the rays that would miss the wall are never made.
+    """
+
+    def __init__(self, mirror: MirrorModel, sun: Sun, max_tiles: int = 1 << 16) -> None:
+        s, e1, e2 = sun.basis()
+        v = mirror.vertices
+        centre = 0.5 * (v.min(0) + v.max(0))
+        rel = v - centre
+        a, b = rel @ e1, rel @ e2
+        depth = rel @ s
+        back = float(depth.max()) + 1.0
+        drift = (back - float(depth.min())) * math.tan(math.radians(sun.disc_deg) / 2.0)
+        tri = mirror.triangles
+        edges = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
+        longest = float(np.hypot(a[edges[:, 0]] - a[edges[:, 1]],
+                                 b[edges[:, 0]] - b[edges[:, 1]]).max())
+        a0, b0 = float(a.min()), float(b.min())
+        span = max(float(a.max()) - a0, float(b.max()) - b0, 1e-9)
+        tile = max(longest, drift, 1e-6) * 1.01
+        tile = max(tile, span / math.sqrt(max_tiles) * 1.01)
+        # One tile of margin all round for the neighbours.
+        a0 -= tile
+        b0 -= tile
+        ia = np.floor((a - a0) / tile).astype(np.int64)
+        ib = np.floor((b - b0) / tile).astype(np.int64)
+        na, nb = int(ia.max()) + 2, int(ib.max()) + 2
+        occupied = np.zeros((na, nb), dtype=bool)
+        for da in (-1, 0, 1):
+            for db in (-1, 0, 1):
+                occupied[ia + da, ib + db] = True
+        ta, tb = np.nonzero(occupied)
+        self.tile = tile
+        self.tiles = np.column_stack([a0 + ta * tile, b0 + tb * tile])  # lower corners
+        self.origin = centre + back * s
+        self.e1, self.e2 = e1, e2
+
+    @property
+    def area(self) -> float:
+        """Area of the kept tiles, m²."""
+        return float(self.tiles.shape[0] * self.tile**2)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` ray origins spread uniformly over the kept tiles, float64 (n, 3)."""
+        k = rng.integers(0, self.tiles.shape[0], n)
+        fa = self.tiles[k, 0] + rng.random(n) * self.tile
+        fb = self.tiles[k, 1] + rng.random(n) * self.tile
+        out = np.empty((n, 3))
+        for j in range(3):
+            out[:, j] = self.origin[j] + fa * self.e1[j] + fb * self.e2[j]
+        return out
 
 
 def trace(
@@ -137,34 +180,43 @@ def trace(
         return totals
     if engine is None:
         engine = default_engine(mirror.vertices, mirror.triangles)
-    corner, span_a, span_b, _ = _beam(mirror, sun)
-    totals.sampled_area = float(np.linalg.norm(np.cross(span_a, span_b)))
+    beam = Beam(mirror, sun)
+    totals.sampled_area = beam.area
     weight = totals.sampled_area / rays
     size = float(np.linalg.norm(np.ptp(mirror.vertices, axis=0)))
     eps = 1e-5 * max(size, 1.0)
     rng = np.random.default_rng(seed)
+    tri_coords = _triangle_coords(mirror)
     done = 0
     while done < rays:
         n = min(chunk, rays - done)
         done += n
-        ab = rng.random((n, 2))
-        origins = corner + ab[:, :1] * span_a + ab[:, 1:] * span_b
-        directions = -sun.sample_directions(rng, n)
+        origins = beam.sample(rng, n)
+        directions = sun.sample_directions(rng, n)
+        np.negative(directions, out=directions)
         _follow(mirror, engine, origins, directions, weight, reflectance, max_bounces,
-                 eps, totals, on_segments)
+                 eps, totals, on_segments, tri_coords)
     return totals
 
 
-def _normals_at(mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray) -> np.ndarray:
-    corners = mirror.triangles[tri]
-    w1, w2 = bary[:, :1], bary[:, 1:]
-    c = mirror.coords
-    coords = (1.0 - w1 - w2) * c[corners[:, 0]] + w1 * c[corners[:, 1]] + w2 * c[corners[:, 2]]
+def _triangle_coords(mirror: MirrorModel) -> np.ndarray:
+    """Per triangle: the first corner's coordinates and the two edges', float64 (M, 3, 2),
+    so a hit's coordinates are one gather and two multiply-adds."""
+    c = mirror.coords[mirror.triangles]
+    c[:, 1:] -= c[:, :1]
+    return c
+
+
+def _normals_at(
+    mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray, tri_coords: np.ndarray
+) -> np.ndarray:
+    t = tri_coords[tri]
+    coords = t[:, 0] + bary[:, :1] * t[:, 1] + bary[:, 1:] * t[:, 2]
     n = mirror.normal_fn(coords)
     bad = ~np.isfinite(n[:, 0])
     if bad.any():
         v = mirror.vertices
-        k = corners[bad]
+        k = mirror.triangles[tri[bad]]
         facet = np.cross(v[k[:, 1]] - v[k[:, 0]], v[k[:, 2]] - v[k[:, 0]])
         n[bad] = facet / np.linalg.norm(facet, axis=1)[:, None]
     return n
@@ -173,7 +225,7 @@ def _normals_at(mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray) -> np.nd
 def _follow(
     mirror: MirrorModel, engine: Engine, origins: np.ndarray, directions: np.ndarray,
     weight: float, reflectance: float, max_bounces: int, eps: float, totals: TraceTotals,
-    on_segments: Callable[[Segments], None],
+    on_segments: Callable[[Segments], None], tri_coords: np.ndarray,
 ) -> None:
     hits = engine.intersect(origins, directions)
     keep = hits.triangle >= 0
@@ -186,7 +238,7 @@ def _follow(
         if not d.shape[0]:
             return
         totals.max_bounce_seen = max(totals.max_bounce_seen, bounce)
-        n = _normals_at(mirror, tri, bary)
+        n = _normals_at(mirror, tri, bary, tri_coords)
         dn = np.einsum("ij,ij->i", d, n)
         d = d - 2.0 * dn[:, None] * n
         # Start a hair off the surface on the side the light leaves from, so the ray
