@@ -32,6 +32,7 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
+from blender_addon import compat  # noqa: E402
 from scurve_geom import preset  # noqa: E402
 from scurve_geom.optics import Sun, default_extent, hot_spot_map, mirror_from_params  # noqa: E402
 
@@ -46,8 +47,7 @@ PARAMS = preset("blog-part2", circle_vertices=96, length_segments=48)
 
 def _ground_material() -> Any:
     mat = bpy.data.materials.new("ground")
-    mat.use_nodes = True
-    tree = mat.node_tree
+    tree = compat.ensure_node_tree(mat)
     tree.nodes.clear()
     out = tree.nodes.new("ShaderNodeOutputMaterial")
     bsdf = tree.nodes.new("ShaderNodeBsdfDiffuse")
@@ -58,8 +58,7 @@ def _ground_material() -> Any:
 
 def _mirror_material() -> Any:
     mat = bpy.data.materials.new("mirror")
-    mat.use_nodes = True
-    tree = mat.node_tree
+    tree = compat.ensure_node_tree(mat)
     tree.nodes.clear()
     out = tree.nodes.new("ShaderNodeOutputMaterial")
     bsdf = tree.nodes.new("ShaderNodeBsdfGlossy")
@@ -110,10 +109,8 @@ def _scene(extent: tuple[float, float, float, float], nx: int, ny: int) -> dict[
     scene.collection.objects.link(cam)
     scene.camera = cam
 
-    world = bpy.data.worlds.new("black")
-    world.use_nodes = True
-    world.node_tree.nodes["Background"].inputs["Strength"].default_value = 0.0
-    scene.world = world
+    # No world at all: a black background, no sky light.
+    scene.world = None
 
     scene.render.engine = "CYCLES"
     scene.render.resolution_x, scene.render.resolution_y = nx, ny
