@@ -164,8 +164,24 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _title(args: argparse.Namespace, params: MirrorParams, what: str) -> str:
     plane = "ground" if args.height == 0 else f"plane z = {args.height:g} m"
-    return (f"preset {args.preset}: reflected sunlight on the {plane}, {what}\n"
+    return (f"preset {args.preset}: reflected sunlight on the {plane}\n{what}\n"
             f"reflectance {args.reflectance:g}, cell {args.cell:g} m, {args.rays:,} rays")
+
+
+def _hour_labels(peaks: list[tuple[int, float, float]]) -> list[tuple[str, float, float]]:
+    """``"11-16h"`` for consecutive hours whose peaks fall within half a metre of each other."""
+    groups: list[list[tuple[int, float, float]]] = []
+    for hour, x, y in peaks:
+        last = groups[-1][-1] if groups else None
+        if last and hour == last[0] + 1 and math.hypot(x - last[1], y - last[2]) < 0.5:
+            groups[-1].append((hour, x, y))
+        else:
+            groups.append([(hour, x, y)])
+    out = []
+    for g in groups:
+        text = f"{g[0][0]}h" if len(g) == 1 else f"{g[0][0]}-{g[-1][0]}h"
+        out.append((text, sum(p[1] for p in g) / len(g), sum(p[2] for p in g) / len(g)))
+    return out
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +240,7 @@ def _sweep(args: argparse.Namespace, params: MirrorParams, model: Any, engine: A
     hours: list[dict[str, Any]] = []
     day_max: np.ndarray | None = None
     last: HotSpotMap | None = None
-    labels = []
+    peaks: list[tuple[int, float, float]] = []
     for when, e, a in zip(times, elevation, azimuth, strict=True):
         entry: dict[str, Any] = {"time": when.isoformat(), "sun_elevation_deg": float(e),
                                  "sun_azimuth_deg": float(a)}
@@ -246,7 +262,7 @@ def _sweep(args: argparse.Namespace, params: MirrorParams, model: Any, engine: A
         day_max = hmap.concentration if day_max is None else np.maximum(day_max,
                                                                         hmap.concentration)
         if r["peak_concentration"] >= 2.0:
-            labels.append((f"{when.hour}h", *r["peak_xy"]))
+            peaks.append((when.hour, *r["peak_xy"]))
         last = hmap
         print(f"{when:%H:%M} sun {e:5.1f}° up, az {a:5.1f}°: peak {r['peak_concentration']:.2f}"
               f" x DNI at ({r['peak_xy'][0]:.2f}, {r['peak_xy'][1]:.2f}) m", file=sys.stderr)
@@ -266,9 +282,10 @@ def _sweep(args: argparse.Namespace, params: MirrorParams, model: Any, engine: A
             raise UsageError(f"the sun does not rise on {args.date} there: no map to draw")
         from .plot import draw_map
 
-        what = (f"maximum over {args.date} ({args.latitude:g}°, {args.longitude:g}°), "
-                "hours of peaks ≥ 2× marked")
-        draw_map(last, args.out, _title(args, params, what), values=day_max, labels=labels,
+        what = (f"hourly maximum on {args.date} at {args.latitude:g}°, {args.longitude:g}° "
+                "(+y north); local hours of peaks ≥ 2× DNI marked")
+        draw_map(last, args.out, _title(args, params, what), values=day_max,
+                 labels=_hour_labels(peaks),
                  bar_label="hourly maximum of reflected irradiance / DNI")
     if args.json is not None:
         _write_json(args.json, report)
