@@ -224,6 +224,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             from .plot import draw_map
 
             what = f"sun {sun.elevation_deg:.1f}° up, azimuth {sun.azimuth_deg:.1f}°"
+            if times is not None:
+                what = f"{times[0]:%Y-%m-%d %H:%M} {args.timezone}, {what}"
             draw_map(hmap, args.out, _title(args, params, what))
         if args.json is not None:
             _write_json(args.json, report)
@@ -282,8 +284,8 @@ def _sweep(args: argparse.Namespace, params: MirrorParams, model: Any, engine: A
             raise UsageError(f"the sun does not rise on {args.date} there: no map to draw")
         from .plot import draw_map
 
-        what = (f"hourly maximum on {args.date} at {args.latitude:g}°, {args.longitude:g}° "
-                "(+y north); local hours of peaks ≥ 2× DNI marked")
+        what = (f"hourly maximum, {args.date}, {args.latitude:g}° {args.longitude:g}° "
+                "(+y north); hours of peaks ≥ 2×")
         draw_map(last, args.out, _title(args, params, what), values=day_max,
                  labels=_hour_labels(peaks),
                  bar_label="hourly maximum of reflected irradiance / DNI")

@@ -38,7 +38,8 @@ class Hits:
 
 class Engine(Protocol):
     def intersect(self, origins: np.ndarray, directions: np.ndarray) -> Hits:
-        """First hits of rays ``origins`` (n, 3) along unit ``directions`` (n, 3), float64."""
+        """First hits of rays ``origins`` (n, 3) along unit ``directions`` (n, 3), float32
+        or float64."""
         ...
 
 

@@ -42,7 +42,11 @@ class MirrorModel:
     normal_fn : callable
         ``normal_fn(coords (n, 2)) -> float64 (n, 3)`` unit normals (either side).
     grid_shape : (rows, columns) or None
-        Set when the vertices are a row-major grid, which gives the footprint's outline.
+        Set when the vertices are a row-major grid with uniform coordinates
+        (``u = i / (columns - 1)``, ``v = j / (rows - 1)``) and the triangles its quads
+        split (0, 1, 2), (0, 2, 3) row by row, as :func:`grid_model` and
+        :func:`mirror_from_params` make them: the tracer then finds a hit's coordinates
+        from the triangle's index, and the footprint's outline from the rows.
     """
 
     vertices: np.ndarray
@@ -116,18 +120,21 @@ def exact_normals(
     # dw/du = 2 w_arch along the plan normal N, and the Grid Fill blend in z.
     a_t = 2.0 * L * (1.0 - w * kappa)
     a_n = 2.0 * w_arch
-    pu = np.empty((u.size, 3))
-    pu[:, 0] = a_t * cos_p - a_n * sin_p
-    pu[:, 1] = a_t * sin_p + a_n * cos_p
-    pu[:, 2] = 2.0 * np.sign(b) * (z_arch - z_seam)
-    # dP/dv: along N by b w_arch', up by the blended heights' derivative.
+    pu_x = a_t * cos_p - a_n * sin_p
+    pu_y = a_t * sin_p + a_n * cos_p
+    # dP/dv: along N by c_n = b w_arch', up by the blended heights' derivative.
     c_n = b * w_arch_v
-    pv = np.empty((u.size, 3))
-    pv[:, 0] = -c_n * sin_p
-    pv[:, 1] = c_n * cos_p
-    pv[:, 2] = (1.0 - t) * z_seam_v + t * z_arch_v
-    n = np.cross(pu, pv)
-    length = np.linalg.norm(n, axis=1)
+    pv_z = (1.0 - t) * z_seam_v + t * z_arch_v
+    # n = dP/du x dP/dv, written out: dP/dv's plan part is c_n N, and T x N is +z.
+    n = np.empty((u.size, 3))
+    n[:, 0] = pu_y * pv_z
+    np.multiply(pu_x, -pv_z, out=n[:, 1])
+    np.multiply(a_t, c_n, out=n[:, 2])
+    if not p.match_heights:
+        pu_z = 2.0 * np.sign(b) * (z_arch - z_seam)
+        n[:, 0] -= pu_z * c_n * cos_p
+        n[:, 1] -= pu_z * c_n * sin_p
+    length = np.sqrt(np.einsum("ij,ij->i", n, n))
     # The one degenerate point (bottom of the seam of a full half-circle arch, where
     # dP/dv vanishes) gets no normal; the tracer falls back to the facet's there.
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -124,13 +124,18 @@ class Beam:
         return float(self.tiles.shape[0] * self.tile**2)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` ray origins spread uniformly over the kept tiles, float64 (n, 3)."""
+        """``n`` ray origins spread uniformly over the kept tiles, float32 (n, 3).
+
+        Single precision, as the ray engine takes them (a few µm at 10 m).
+        """
         k = rng.integers(0, self.tiles.shape[0], n)
-        fa = self.tiles[k, 0] + rng.random(n) * self.tile
-        fb = self.tiles[k, 1] + rng.random(n) * self.tile
-        out = np.empty((n, 3))
+        tile = np.float32(self.tile)
+        fa = self.tiles[k, 0].astype(np.float32) + rng.random(n, dtype=np.float32) * tile
+        fb = self.tiles[k, 1].astype(np.float32) + rng.random(n, dtype=np.float32) * tile
+        o, e1, e2 = (v.astype(np.float32) for v in (self.origin, self.e1, self.e2))
+        out = np.empty((n, 3), dtype=np.float32)
         for j in range(3):
-            out[:, j] = self.origin[j] + fa * self.e1[j] + fb * self.e2[j]
+            out[:, j] = o[j] + fa * e1[j] + fb * e2[j]
         return out
 
 
@@ -199,20 +204,41 @@ def trace(
     return totals
 
 
-def _triangle_coords(mirror: MirrorModel) -> np.ndarray:
+def _triangle_coords(mirror: MirrorModel) -> np.ndarray | None:
     """Per triangle: the first corner's coordinates and the two edges', float64 (M, 3, 2),
-    so a hit's coordinates are one gather and two multiply-adds."""
+    so a hit's coordinates are one gather and two multiply-adds. None for a uniform grid
+    (:attr:`MirrorModel.grid_shape`), whose coordinates follow from the index alone."""
+    if mirror.grid_shape is not None:
+        return None
     c = mirror.coords[mirror.triangles]
     c[:, 1:] -= c[:, :1]
     return c
 
 
-def _normals_at(
-    mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray, tri_coords: np.ndarray
+def _hit_coords(
+    mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray, tri_coords: np.ndarray | None
 ) -> np.ndarray:
-    t = tri_coords[tri]
-    coords = t[:, 0] + bary[:, :1] * t[:, 1] + bary[:, 1:] * t[:, 2]
-    n = mirror.normal_fn(coords)
+    """Surface coordinates of hits, float64 (n, 2)."""
+    if tri_coords is not None:
+        t = tri_coords[tri]
+        return t[:, 0] + bary[:, :1] * t[:, 1] + bary[:, 1:] * t[:, 2]
+    # Grid quads split (0, 1, 2), (0, 2, 3): in the first half the step along u is
+    # b1 + b2 and along v b2; in the second, b1 and b1 + b2.
+    rows, cols = mirror.grid_shape  # type: ignore[misc]
+    quad, second = np.divmod(tri, 2)
+    j, i = np.divmod(quad, cols - 1)
+    b1, b2 = bary[:, 0], bary[:, 1]
+    total = b1 + b2
+    out = np.empty((tri.size, 2))
+    out[:, 0] = (i + np.where(second, b1, total)) / (cols - 1)
+    out[:, 1] = (j + np.where(second, total, b2)) / (rows - 1)
+    return out
+
+
+def _normals_at(
+    mirror: MirrorModel, tri: np.ndarray, bary: np.ndarray, tri_coords: np.ndarray | None
+) -> np.ndarray:
+    n = mirror.normal_fn(_hit_coords(mirror, tri, bary, tri_coords))
     bad = ~np.isfinite(n[:, 0])
     if bad.any():
         v = mirror.vertices
@@ -225,7 +251,7 @@ def _normals_at(
 def _follow(
     mirror: MirrorModel, engine: Engine, origins: np.ndarray, directions: np.ndarray,
     weight: float, reflectance: float, max_bounces: int, eps: float, totals: TraceTotals,
-    on_segments: Callable[[Segments], None], tri_coords: np.ndarray,
+    on_segments: Callable[[Segments], None], tri_coords: np.ndarray | None,
 ) -> None:
     hits = engine.intersect(origins, directions)
     keep = hits.triangle >= 0
@@ -240,11 +266,11 @@ def _follow(
         totals.max_bounce_seen = max(totals.max_bounce_seen, bounce)
         n = _normals_at(mirror, tri, bary, tri_coords)
         dn = np.einsum("ij,ij->i", d, n)
-        d = d - 2.0 * dn[:, None] * n
+        d = d - (2.0 * dn)[:, None] * n
         # Start a hair off the surface on the side the light leaves from, so the ray
         # cannot find the surface it starts on.
-        side = np.where(dn < 0.0, 1.0, -1.0)
-        o = p + eps * (d + side[:, None] * n)
+        o = p + eps * d
+        o += np.where(dn < 0.0, eps, -eps)[:, None] * n
         hits = engine.intersect(o, d)
         again = hits.triangle >= 0
         on_segments(Segments(p, d, power, hits.distance, bounce))
