@@ -15,8 +15,9 @@ pixel values to multiples of DNI.
 
 Tolerances, from the render's noise: at 1024 samples the smoothed (3×3-cell) peak of
 three seeds scattered ±8 % around the map's (±5 % at 2048), and the total reflected
-power on the picture within 3 %. Asserted: peaks within 2 cells of each other, peak
-values within 15 %, totals within 3 %, patterns correlated above 0.9.
+power on the picture came within −3.2 % to +1.3 % of the map's (−1 % to +1.3 % at
+2048). Asserted: peaks within 2 cells of each other, peak values within 15 %, totals
+within 6 %, patterns correlated above 0.9.
 """
 
 from __future__ import annotations
@@ -193,5 +194,5 @@ def test_cycles_caustic_matches_the_map(factory_scene: Any) -> None:
           f"{(jr, ir)}; total traced {traced.sum():.1f} Cycles {render.sum():.1f}")
     assert max(abs(jr - jt), abs(ir - it)) <= 2
     assert render.max() == pytest.approx(traced.max(), rel=0.15)
-    assert render.sum() == pytest.approx(traced.sum(), rel=0.03)
+    assert render.sum() == pytest.approx(traced.sum(), rel=0.06)
     assert np.corrcoef(render.ravel(), traced.ravel())[0, 1] > 0.9
