@@ -31,6 +31,10 @@ def test_report_and_map(tmp_path):
                      "--radius", "1.3", "--json", "r.json", "--out", "m.png", *FAST, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png", "r.json"]
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("m.png", "r.json"):  # as a plain open() makes them, not mkstemp's 0600
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["params"]["radius"] == 1.3
     assert r["peak_concentration"] > 1.0  # the concave half focuses

@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typing import Any
 from ..cli import UsageError, _Parser, add_param_arguments, check_output, guarded_main
 from ..cli import params_from_args as _params_from_args
 from ..params import PRESETS, MirrorParams
+from .files import write_atomically
 from .hotspots import HotSpotMap, hot_spot_map
 from .mirror import DEFAULT_FACET, mirror_from_params
 from .sun import SUN_DISC_DEG, Sun
@@ -150,16 +149,12 @@ def _times(args: argparse.Namespace) -> Any:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(suffix=".json", dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w") as fh:
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as fh:
             json.dump(data, fh, indent=2)
             fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
 
 
 def _title(args: argparse.Namespace, params: MirrorParams, what: str) -> str:

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomically
 from .hotspots import HotSpotMap
 
 __all__ = ["draw_map", "save_atomically"]
 
 
 def save_atomically(fig: object, path: Path) -> None:
-    """``fig.savefig`` to a temporary file beside ``path``, then rename: whole or nothing."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=folder, prefix=".tmp-")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)  # type: ignore[attr-defined]
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """``fig.savefig`` as PNG to ``path``, whole or not at all."""
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=110))  # type: ignore[attr-defined]
 
 
 def draw_map(
