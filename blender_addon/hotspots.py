@@ -187,8 +187,9 @@ def _overlay(context: Any, mirror: Any, hmap: HotSpotMap) -> Any:
     compat.set_if_present(obj, visible_shadow=False, visible_diffuse=False,
                           visible_glossy=False, visible_transmission=False)
     obj.hide_select = True
-    stage_coll = stage.stage_objects(context.scene).get("sun")
-    target = stage_coll.users_collection[0] if stage_coll is not None else context.collection
+    # Beside the stage's sun, in the stage's collection, when there is one.
+    lamp = stage.stage_objects(context.scene).get("sun")
+    target = lamp.users_collection[0] if lamp is not None else context.collection
     target.objects.link(obj)
     return obj
 
