@@ -156,3 +156,21 @@ gui-screenshots: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 
 clean:
 	rm -rf out dist build .pytest_cache .ruff_cache .mypy_cache .hypothesis
+
+# ---------------------------------------------------------------------------- sun hot spots
+.PHONY: optics-maps bench-optics
+
+# The README's kapoor maps: the day sweep at Kistefos (60.24° N) on midsummer's day, hour by
+# hour, and the 13:00 map (~15 minutes on 2 busy cores).
+optics-maps: $(VENV)/.ready
+	$(PY) -m scurve_geom.optics --preset kapoor --latitude 60.24 --longitude 10.39 \
+	  --date 2026-06-21 --timezone Europe/Oslo --rays 2000000 \
+	  --json docs/img/optics/kapoor_day.json --out docs/img/optics/kapoor_day.png
+	$(PY) -m scurve_geom.optics --preset kapoor --latitude 60.24 --longitude 10.39 \
+	  --date 2026-06-21 --time 13:00 --timezone Europe/Oslo --rays 4000000 \
+	  --json docs/img/optics/kapoor_1300.json --out docs/img/optics/kapoor_1300.png
+
+# Tracing rays/s against trimesh-Embree's first hit in the same run; then the Blender BVH engine.
+bench-optics: $(VENV)/.ready .venv-bpy$(BPY)/.ready
+	$(PY) bench/bench_optics.py --json bench/results/optics.json
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_optics.py --rays 200000 --repeats 1 --no-noise-run

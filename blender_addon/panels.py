@@ -11,6 +11,9 @@ from . import face_planes, operators, props
 
 #: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
 STAGE_OPERATOR = "scene.scurve_stage"
+#: Sun Hot Spots and its removal (``hotspots.py``), by name likewise.
+HOT_SPOTS_OPERATOR = "scene.scurve_sun_hot_spots"
+HOT_SPOTS_CLEAR_OPERATOR = "scene.scurve_sun_hot_spots_clear"
 
 
 class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
@@ -28,6 +31,9 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         col = layout.column(align=True)
         col.operator(operators.MESH_OT_scurve_mirror_add.bl_idname, icon="MESH_GRID")
         col.operator(STAGE_OPERATOR, icon="SCENE_DATA")
+        row = col.row(align=True)
+        row.operator(HOT_SPOTS_OPERATOR, icon="LIGHT_SUN")
+        row.operator(HOT_SPOTS_CLEAR_OPERATOR, text="", icon="X")
 
         obj = context.active_object
         if not operators.is_editable_mirror(obj):

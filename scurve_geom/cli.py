@@ -14,15 +14,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .build import build_mesh
 from .params import PRESETS, MirrorParams, preset
 
-__all__ = ["add_param_arguments", "main", "make_parser", "params_from_args"]
+__all__ = [
+    "UsageError",
+    "add_param_arguments",
+    "check_output",
+    "guarded_main",
+    "main",
+    "make_parser",
+    "params_from_args",
+]
 
 #: Formats by file extension, with what writes them.
 FORMATS = (".obj", ".ply", ".stl", ".glb")
@@ -91,16 +100,36 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def params_from_args(args: argparse.Namespace) -> MirrorParams:
-    """The preset named by ``args.preset`` with every given flag applied."""
+    """The preset named by ``args.preset`` with every given flag applied.
+
+    Raises
+    ------
+    ValueError
+        As :class:`MirrorParams` does; an angle flag out of range is reported in
+        degrees, the unit the flag takes, under the flag's own name.
+    """
     overrides: dict[str, Any] = {}
     for field in dataclasses.fields(MirrorParams):
         value = getattr(args, field.name)
         if value is None:
             continue
         if field.metadata.get("unit") == "ROTATION":
+            _check_degrees(field, value)
             value = math.radians(value)
         overrides[field.name] = value
     return preset(args.preset, **overrides)
+
+
+def _check_degrees(field: dataclasses.Field[Any], value: float) -> None:
+    lo, hi = field.metadata.get("min"), field.metadata.get("max")
+    flag = _flag(field.name)
+    if not math.isfinite(value):
+        raise ValueError(f"{flag} {value!r} is not finite")
+    if lo is not None and hi is not None:
+        # Compare in radians, as MirrorParams will, so a value shown as allowed is.
+        if not lo <= math.radians(value) <= hi:
+            raise ValueError(f"{flag} {value:g} is out of range: allowed "
+                             f"{math.degrees(lo):.6g} to {math.degrees(hi):.6g} degrees")
 
 
 def _list_presets() -> str:
@@ -155,6 +184,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def check_output(path: Path, suffixes: Sequence[str]) -> None:
+    """Refuse (:class:`UsageError`) an output of the wrong kind or in a missing folder."""
+    _check_output(path, suffixes)
+
+
 def _check_output(path: Path, suffixes: Sequence[str]) -> None:
     if path.suffix.lower() not in suffixes:
         raise UsageError(f"cannot write {str(path)!r}: unknown extension {path.suffix!r}, "
@@ -164,13 +198,27 @@ def _check_output(path: Path, suffixes: Sequence[str]) -> None:
         raise UsageError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
 
 
+def guarded_main(
+    run_fn: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None, prog: str
+) -> int:
+    """Run a CLI's ``run_fn``: bad input or an unwritable file is one line on stderr and
+    status 2; a reader that stops early (``| head``) ends it quietly, as Unix tools do."""
+    try:
+        status = run_fn(argv)
+        # Flush inside the try: a closed pipe otherwise surfaces at interpreter exit.
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        # Python would print a second traceback flushing stdout at exit: point stdout
+        # at /dev/null first. 141 is what a shell reports for a tool killed by SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except (UsageError, OSError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit status 0 on success, 2 on bad arguments (one line on stderr)."""
-    try:
-        return run(argv)
-    except UsageError as exc:
-        print(f"scurve_geom: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"scurve_geom: error: {exc}", file=sys.stderr)
-        return 2
+    return guarded_main(run, argv, "scurve_geom")

@@ -69,3 +69,29 @@ def test_bad_arguments_exit_2_with_one_line_and_no_file(tmp_path, args):
     assert lines[0].startswith("scurve_geom: error: ")
     assert "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["400", "2", "-30", "nan"])
+def test_angle_flags_are_refused_in_their_own_unit(tmp_path, value):
+    out = run_cli("--preset", "kapoor", "--arch-angle", value, "--check", cwd=tmp_path)
+    assert out.returncode == 2
+    line = out.stderr.strip()
+    assert line.startswith(f"scurve_geom: error: --arch-angle {value}")
+    if value != "nan":
+        # The flag takes degrees, so the limits are quoted in degrees (0.1 rad .. pi).
+        assert "allowed 5.72958 to 180 degrees" in line
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    # `python -m scurve_geom --list-presets | head -1`, without a shell: the reader
+    # closes its end after one line.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "scurve_geom", "--list-presets"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child writes: its first write or flush hits EPIPE
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert err == ""
+    assert proc.returncode == 141
