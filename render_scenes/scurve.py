@@ -47,10 +47,9 @@ from render_scenes.face_planes import (  # noqa: E402
 )
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
+from scurve_geom.framing import VIEWS  # noqa: E402  (the stage's camera views)
 
 PROG = "scurve.py"
-#: Named camera views; the same names as ``blender_addon.stage.VIEWS``.
-VIEWS = ("front", "concave", "convex", "top", "low")
 #: Named sun colours; the values live in ``blender_addon.stage``.
 SUN_NAMES = ("daylight", "red")
 
