@@ -7,6 +7,7 @@ Run per Blender version, under timeout (see conftest.py)::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,3 +281,13 @@ def test_conversions_need_a_mirror(addon):
     assert not bpy.ops.object.scurve_mirror_apply.poll()
     bpy.ops.object.mode_set(mode="EDIT")
     assert not bpy.ops.object.scurve_mirror_make_procedural.poll()
+
+
+def test_node_group_version_follows_the_manifest():
+    import tomllib
+
+    from blender_addon import mirror_nodes
+
+    manifest = tomllib.loads((Path(__file__).parents[2] / "blender_manifest.toml").read_text())
+    assert mirror_nodes.ADDON_VERSION == manifest["version"]
+    assert mirror_nodes.BUILD_VERSION.startswith(manifest["version"] + "+")
