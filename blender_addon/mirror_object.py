@@ -121,8 +121,9 @@ def make_procedural(obj: Any, params: MirrorParams) -> Any:
     """Turn ``obj`` into a procedural mirror for ``params``; returns the new modifier.
 
     The node group is the file's one "S-Curve Mirror" group (built on first use). The
-    mesh datablock keeps its materials and loses its geometry, which the modifier now
-    makes; the modifier goes first so the user's own modifiers act on the mirror.
+    mesh datablock loses its geometry, which the modifier now makes, and its materials
+    move to object-linked slots (the only ones the generated mesh renders with); the
+    modifier goes first so the user's own modifiers act on the mirror.
     """
     tree = mirror_nodes.ensure_node_group()
     mod = obj.modifiers.get(mirror_nodes.MODIFIER_NAME)
@@ -134,8 +135,22 @@ def make_procedural(obj: Any, params: MirrorParams) -> Any:
     _move(obj, mod, 0)
     if obj.data.vertices or obj.data.polygons:
         obj.data.clear_geometry()
+    _link_materials_to_object(obj)
     set_geometry(obj, params)
     return mod
+
+
+def _link_materials_to_object(obj: Any) -> None:
+    # The modifier's mesh is new geometry: materials on the (empty) mesh datablock do not
+    # reach it, only materials linked to the object do. So every slot, and at least one,
+    # links to the object, keeping the material it showed.
+    if not obj.material_slots:
+        obj.data.materials.append(None)
+    for slot in obj.material_slots:
+        material = slot.material
+        slot.link = "OBJECT"
+        if slot.material is None:
+            slot.material = material
 
 
 def make_mesh(obj: Any) -> MirrorParams:

@@ -201,6 +201,29 @@ def test_blend_renders_without_the_addon(addon, tmp_path):
 # --------------------------------------------------------------------------- modes
 
 
+def evaluated_material(obj: Any) -> Any:
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    depsgraph.update()
+    slots = obj.evaluated_get(depsgraph).material_slots
+    return slots[0].material if slots else None
+
+
+def test_materials_reach_the_generated_mesh(addon):
+    from blender_addon import stage
+
+    obj = add(procedural=True)
+    # The stage's steel, assigned as to any mirror, is what renders.
+    stage.setup_stage(bpy.context, obj, samples=1)
+    assert evaluated_material(obj).name == "S-Curve Polished Steel"
+    # A mirror that had a material before becoming procedural keeps showing it.
+    plain = add()
+    mat = bpy.data.materials.new("brass")
+    plain.data.materials.append(mat)
+    bpy.context.view_layer.objects.active = plain
+    assert bpy.ops.object.scurve_mirror_make_procedural() == {"FINISHED"}
+    assert evaluated_material(plain).original == mat
+
+
 def test_make_procedural_then_apply_round_trip(addon, data_counts):
     from blender_addon import mesh_io, mirror_object
 
@@ -230,7 +253,7 @@ def test_make_procedural_then_apply_round_trip(addon, data_counts):
     got = mesh_io.read_mesh(obj.data)
     np.testing.assert_array_equal(got["vertices"], want.vertices.astype(np.float32))
     np.testing.assert_array_equal(got["faces"], want.faces)
-    assert obj.data.materials[0] == material
+    assert evaluated_material(obj).original == material
     assert [m.name for m in obj.modifiers] == ["S-Curve Subdivision"]
     assert data_counts() == counts  # the node group stays for other mirrors; nothing added
 
