@@ -28,7 +28,6 @@ rounded to float32 within a few units in the last place.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import bpy
@@ -36,6 +35,8 @@ import numpy as np
 
 from scurve_geom import MirrorParams
 from scurve_geom.plan import max_bend_offset
+
+from .node_builder import Nodes, input_socket, output_socket
 
 #: The add-on's version (``blender_manifest.toml``); with :data:`REVISION` it tags the
 #: node group so a newer add-on rebuilds groups saved by an older one.
@@ -65,7 +66,6 @@ _SERIES_TERMS = 8
 # End offset / half length at the 90° heading limit: inputs beyond it are clamped.
 _MAX_OFFSET = max_bend_offset(1.0)
 
-Socket = Any  # a NodeSocket, or a float/bool constant for an unlinked input
 
 
 def label(name: str) -> str:
@@ -197,96 +197,10 @@ def input_path(modifier: Any, name: str) -> str:
     return f'modifiers["{modifier.name}"]["{_identifiers(modifier.node_group)[name]}"]'
 
 
-# -- node plumbing -----------------------------------------------------------------------
-
-
-class _Nodes:
-    """Adds nodes to ``tree`` and wires constants or sockets into their inputs."""
-
-    def __init__(self, tree: Any) -> None:
-        self.tree = tree
-        self.count = 0
-
-    def new(self, idname: str, **props: Any) -> Any:
-        node = self.tree.nodes.new(idname)
-        for key, value in props.items():
-            setattr(node, key, value)
-        # A readable cascade rather than one pile: 12 nodes per column.
-        node.location = (220.0 * (self.count // 12), -160.0 * (self.count % 12))
-        self.count += 1
-        return node
-
-    def feed(self, socket: Any, value: Socket) -> None:
-        if isinstance(value, bpy.types.NodeSocket):
-            self.tree.links.new(value, socket)
-        else:
-            socket.default_value = value
-
-    def math(self, op: str, *args: Socket) -> Any:
-        node = self.new("ShaderNodeMath", operation=op)
-        for sock, value in zip(_enabled(node.inputs), args, strict=False):
-            self.feed(sock, value)
-        return node.outputs[0]
-
-    def add(self, a: Socket, b: Socket) -> Any:
-        return self.math("ADD", a, b)
-
-    def sub(self, a: Socket, b: Socket) -> Any:
-        return self.math("SUBTRACT", a, b)
-
-    def mul(self, a: Socket, b: Socket) -> Any:
-        return self.math("MULTIPLY", a, b)
-
-    def div(self, a: Socket, b: Socket) -> Any:
-        return self.math("DIVIDE", a, b)
-
-    def muladd(self, a: Socket, b: Socket, c: Socket) -> Any:
-        return self.math("MULTIPLY_ADD", a, b, c)
-
-    def xyz(self, x: Socket, y: Socket, z: Socket = 0.0) -> Any:
-        node = self.new("ShaderNodeCombineXYZ")
-        for sock, value in zip(node.inputs, (x, y, z), strict=True):
-            self.feed(sock, value)
-        return node.outputs[0]
-
-    def split(self, vector: Any) -> tuple[Any, Any, Any]:
-        node = self.new("ShaderNodeSeparateXYZ")
-        self.tree.links.new(vector, node.inputs[0])
-        return node.outputs[0], node.outputs[1], node.outputs[2]
-
-    def table(self, index: Socket, values: Sequence[float]) -> Any:
-        """``values[index]`` for a float-valued integer ``index`` field (a step sum)."""
-        out: Socket = float(values[0])
-        for k in range(1, len(values)):
-            step = self.math("GREATER_THAN", index, k - 0.5)
-            out = self.muladd(step, float(values[k] - values[k - 1]), out)
-        return out
-
-    def horner(self, x: Socket, coefficients: Sequence[float]) -> Any:
-        """``sum(c_k x^k)`` by Horner's rule."""
-        out: Socket = float(coefficients[-1])
-        for c in reversed(coefficients[:-1]):
-            out = self.muladd(out, x, float(c))
-        return out
-
-
-def _enabled(sockets: Any) -> list[Any]:
-    return [s for s in sockets if s.enabled]
-
-
-def _input(node: Any, name: str, kind: str | None = None) -> Any:
-    return next(s for s in node.inputs
-                if s.enabled and s.name == name and (kind is None or s.type == kind))
-
-
-def _output(node: Any, name: str) -> Any:
-    return next(s for s in node.outputs if s.enabled and s.name == name)
-
-
 # -- the surface -----------------------------------------------------------------------
 
 
-def _bend(n: _Nodes, s_amplitude: Any, half_length: Any) -> Any:
+def _bend(n: Nodes, s_amplitude: Any, half_length: Any) -> Any:
     """``a = kappa0 L / pi`` with end offset ``L sin(a) J0(a) = s_amplitude``."""
     j0 = [(-0.25) ** k / math.factorial(k) ** 2 for k in range(_SERIES_TERMS)]
     j1 = [0.5 * (-0.25) ** k / (math.factorial(k) * math.factorial(k + 1))
@@ -307,7 +221,7 @@ def _bend(n: _Nodes, s_amplitude: Any, half_length: Any) -> Any:
     return a
 
 
-def _blend(n: _Nodes, column: Any, k: Any, unwelded: Any) -> Any:
+def _blend(n: Nodes, column: Any, k: Any, unwelded: Any) -> Any:
     """``s / L`` in [-1, 1] of a grid column: the seam's second column (unwelded) shares
     the first one's value."""
     after_seam = n.math("GREATER_THAN", column, n.add(k, 0.5))
@@ -316,7 +230,7 @@ def _blend(n: _Nodes, column: Any, k: Any, unwelded: Any) -> Any:
 
 
 def _build_nodes(tree: Any) -> None:
-    n = _Nodes(tree)
+    n = Nodes(tree)
     gin = n.new("NodeGroupInput")
     gout = n.new("NodeGroupOutput")
     inp = {name: gin.outputs[label(name)] for name in INPUT_FIELDS}
@@ -329,10 +243,10 @@ def _build_nodes(tree: Any) -> None:
 
     # Unit-spaced grid: x = j - (rows-1)/2, y = i - (columns-1)/2, exact in float32.
     grid = n.new("GeometryNodeMeshGrid")
-    n.feed(_input(grid, "Size X"), n.sub(rows, 1.0))
-    n.feed(_input(grid, "Size Y"), n.sub(cols, 1.0))
-    n.feed(_input(grid, "Vertices X"), rows)
-    n.feed(_input(grid, "Vertices Y"), cols)
+    n.feed(input_socket(grid, "Size X"), n.sub(rows, 1.0))
+    n.feed(input_socket(grid, "Size Y"), n.sub(cols, 1.0))
+    n.feed(input_socket(grid, "Vertices X"), rows)
+    n.feed(input_socket(grid, "Vertices Y"), cols)
     px, py, _ = n.split(n.new("GeometryNodeInputPosition").outputs[0])
     row = n.add(px, n.div(n.sub(rows, 1.0), 2.0))
     col = n.add(py, n.div(n.sub(cols, 1.0), 2.0))
@@ -341,17 +255,17 @@ def _build_nodes(tree: Any) -> None:
     # mean of its vertices', k + 1/2 only there).
     gap = n.math("LESS_THAN", n.math("ABSOLUTE", n.sub(col, n.add(k, 0.5))), 0.25)
     delete = n.new("GeometryNodeDeleteGeometry", domain="EDGE", mode="EDGE_FACE")
-    tree.links.new(_output(grid, "Mesh"), _input(delete, "Geometry"))
-    n.feed(_input(delete, "Selection"), n.mul(gap, unwelded))
+    tree.links.new(output_socket(grid, "Mesh"), input_socket(delete, "Geometry"))
+    n.feed(input_socket(delete, "Selection"), n.mul(gap, unwelded))
     flip = n.new("GeometryNodeFlipFaces")
-    tree.links.new(_output(delete, "Geometry"), _input(flip, "Mesh"))
+    tree.links.new(output_socket(delete, "Geometry"), input_socket(flip, "Mesh"))
 
     blend, m = _blend(n, col, k, unwelded)
     v = n.div(row, n.sub(rows, 1.0))
     uv = n.new("GeometryNodeStoreNamedAttribute", data_type="FLOAT2", domain="CORNER")
-    tree.links.new(_output(flip, "Mesh"), _input(uv, "Geometry"))
-    n.feed(_input(uv, "Name"), "UVMap")
-    n.feed(_input(uv, "Value", "VECTOR"), n.xyz(n.div(m, n.mul(k, 2.0)), v))
+    tree.links.new(output_socket(flip, "Mesh"), input_socket(uv, "Geometry"))
+    n.feed(input_socket(uv, "Name"), "UVMap")
+    n.feed(input_socket(uv, "Value", "VECTOR"), n.xyz(n.div(m, n.mul(k, 2.0)), v))
 
     # Profile: theta = theta0 + arch v, theta0 = (pi - arch) / 2.
     arch = inp["arch_angle"]
@@ -367,10 +281,10 @@ def _build_nodes(tree: Any) -> None:
 
     # Centre line: 48 quadrature points per column on a second grid (x: column, y: point).
     quad = n.new("GeometryNodeMeshGrid")
-    n.feed(_input(quad, "Size X"), n.sub(cols, 1.0))
-    n.feed(_input(quad, "Size Y"), float(_QUAD - 1))
-    n.feed(_input(quad, "Vertices X"), cols)
-    n.feed(_input(quad, "Vertices Y"), _QUAD)
+    n.feed(input_socket(quad, "Size X"), n.sub(cols, 1.0))
+    n.feed(input_socket(quad, "Size Y"), float(_QUAD - 1))
+    n.feed(input_socket(quad, "Vertices X"), cols)
+    n.feed(input_socket(quad, "Vertices Y"), _QUAD)
     qx, qy, _ = n.split(n.new("GeometryNodeInputPosition").outputs[0])
     qcol = n.add(qx, n.div(n.sub(cols, 1.0), 2.0))
     q = n.add(qy, (_QUAD - 1) / 2.0)
@@ -383,24 +297,24 @@ def _build_nodes(tree: Any) -> None:
                                                        x))))
     integrand = n.xyz(n.mul(weight, n.math("COSINE", phi_q)), n.mul(weight, n.math("SINE", phi_q)))
     acc = n.new("GeometryNodeAccumulateField", data_type="FLOAT_VECTOR", domain="POINT")
-    n.feed(_input(acc, "Value"), integrand)
-    n.feed(_input(acc, "Group ID") if any(s.name == "Group ID" for s in acc.inputs)
-           else _input(acc, "Group Index"), qcol)
+    n.feed(input_socket(acc, "Value"), integrand)
+    n.feed(input_socket(acc, "Group ID") if any(s.name == "Group ID" for s in acc.inputs)
+           else input_socket(acc, "Group Index"), qcol)
     sample = n.new("GeometryNodeSampleIndex", data_type="FLOAT_VECTOR", domain="POINT")
-    tree.links.new(_output(quad, "Mesh"), _input(sample, "Geometry"))
-    n.feed(_input(sample, "Value"), _output(acc, "Total"))
-    n.feed(_input(sample, "Index"), n.mul(col, float(_QUAD)))
-    tx, ty, _ = n.split(_output(sample, "Value"))
+    tree.links.new(output_socket(quad, "Mesh"), input_socket(sample, "Geometry"))
+    n.feed(input_socket(sample, "Value"), output_socket(acc, "Total"))
+    n.feed(input_socket(sample, "Index"), n.mul(col, float(_QUAD)))
+    tx, ty, _ = n.split(output_socket(sample, "Value"))
 
     s = n.mul(blend, length)
     phi = n.mul(a, n.sub(1.0, n.math("COSINE", n.mul(math.pi, blend))))
     x_pos = n.muladd(w, n.mul(n.math("SINE", phi), -1.0), n.mul(s, tx))
     y_pos = n.muladd(w, n.math("COSINE", phi), n.mul(s, ty))
     setpos = n.new("GeometryNodeSetPosition")
-    tree.links.new(_output(uv, "Geometry"), _input(setpos, "Geometry"))
-    n.feed(_input(setpos, "Position"), n.xyz(x_pos, y_pos, z))
+    tree.links.new(output_socket(uv, "Geometry"), input_socket(setpos, "Geometry"))
+    n.feed(input_socket(setpos, "Position"), n.xyz(x_pos, y_pos, z))
 
     smooth = n.new("GeometryNodeSetShadeSmooth")
-    tree.links.new(_output(setpos, "Geometry"), smooth.inputs[0])
-    n.feed(_input(smooth, "Shade Smooth"), True)
+    tree.links.new(output_socket(setpos, "Geometry"), smooth.inputs[0])
+    n.feed(input_socket(smooth, "Shade Smooth"), True)
     tree.links.new(smooth.outputs[0], gout.inputs[0])

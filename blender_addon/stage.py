@@ -15,11 +15,11 @@ from typing import Any
 
 import bpy
 
-from scurve_geom.framing import VIEWS
+from scurve_geom.framing import VIEWS, sun_direction
 
 from .cycles_settings import NO_DENOISER_SAMPLE_FACTOR, configure_cycles, denoise_note
 from .stage_build import DEFAULT_SUN_COLOR, PROP_ROLES, RED_SUN_COLOR, setup_stage
-from .stage_frame import frame_camera
+from .stage_frame import depsgraph_of, frame_camera, mirror_frame
 from .stage_tags import (
     COLLECTION_NAME,
     MIRROR_TAG,
@@ -48,8 +48,15 @@ __all__ = [
     "register",
     "setup_stage",
     "stage_objects",
+    "sun_direction",
     "unregister",
 ]
+
+# The single-module stage's private helpers under their old names, for code written
+# against it before the split (the sun's direction is shared with the optics).
+_sun_vector = sun_direction
+_mirror_frame = mirror_frame
+_depsgraph = depsgraph_of
 
 
 class SCURVE_OT_stage(bpy.types.Operator):
