@@ -6,7 +6,8 @@ A at frame 1 to B at frame N, so a .blend saved with ``--save-blend`` plays (and
 on a farm, frame by frame, with plain Blender) the same animation. Everything here that
 needs no Blender (parsing, per-frame values) is importable without it.
 
-For a farm (one process per frame or chunk)::
+For a farm, ``scurve.py ... --animate s_amplitude=0:0.9 --frames 48 --frame-range 13 24``
+renders one worker's share (``frame_0013.png`` .. ``frame_0024.png``); or in Python::
 
     args = scurve.parse_args([... "--animate", "s_amplitude=0:0.9", "--frames", "48"])
     with scurve.staged_scene(args) as (scene, mirror):   # keyframes included
@@ -31,8 +32,21 @@ from typing import Any
 from render_scenes.common import UsageError, render_png
 from scurve_geom import MirrorParams, build_grid
 
-__all__ = ["ANIMATABLE", "Animation", "apply_frame", "check_animation", "frame_params",
-           "frame_path", "keyframe", "parse_animation", "render_frames", "staging_params"]
+__all__ = [
+    "ANIMATABLE",
+    "Animation",
+    "add_arguments",
+    "apply_frame",
+    "check_animation",
+    "check_arguments",
+    "frame_numbers",
+    "frame_params",
+    "frame_path",
+    "keyframe",
+    "parse_animation",
+    "render_frames",
+    "staging_params",
+]
 
 #: Numeric MirrorParams fields that can be animated (ints step, as the modifier rounds).
 ANIMATABLE = ("radius", "half_length", "circle_vertices", "length_segments", "arch_angle",
@@ -89,6 +103,36 @@ def frame_params(base: MirrorParams, animations: list[Animation], k: int,
     return base.replace(**changes)
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--animate``, ``--frames``, ``--frame-range`` and ``--procedural``."""
+    parser.add_argument("--animate", type=parse_animation, action="append", default=None,
+                        metavar="PARAM=A:B",
+                        help="render an animation of a parameter from A to B through the "
+                        "procedural mirror (e.g. s_amplitude=0:0.9; angles in degrees); "
+                        "repeatable")
+    parser.add_argument("--frames", type=int, default=24, metavar="N",
+                        help="with --animate: number of frames (default %(default)s)")
+    parser.add_argument("--frame-range", type=int, nargs=2, default=None,
+                        metavar=("FIRST", "LAST"),
+                        help="with --animate: render only frames FIRST..LAST (1-based, "
+                        "inclusive; a farm's share of the N frames)")
+    parser.add_argument("--procedural", action="store_true",
+                        help="make the mirror with the add-on's Geometry Nodes group "
+                        "(implied by --animate), e.g. for --save-blend")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Validate the animation flags against the others (:class:`UsageError`); with
+    ``--animate`` the mirror is procedural."""
+    if args.animate is not None:
+        if args.turntable is not None:
+            raise UsageError("--animate and --turntable cannot be combined")
+        check_animation(args)
+        args.procedural = True
+    if args.frame_range is not None and args.animate is None:
+        raise UsageError("--frame-range needs --animate")
+
+
 def check_animation(args: argparse.Namespace) -> None:
     """Validate every frame's parameters up front (a bend limit that depends on an
     animated half length, an odd vertex count on the way); :class:`UsageError` naming
@@ -103,6 +147,19 @@ def check_animation(args: argparse.Namespace) -> None:
             frame_params(args.params, args.animate, k, args.frames)
         except ValueError as exc:
             raise UsageError(f"--animate at frame {k}: {exc}") from None
+    if args.frame_range is not None:
+        first, last = args.frame_range
+        if not 1 <= first <= last <= args.frames:
+            raise UsageError(f"--frame-range {first} {last} must lie within 1..{args.frames}, "
+                             "first <= last")
+        if args.video:
+            raise UsageError("--video needs every frame: drop --frame-range")
+
+
+def frame_numbers(args: argparse.Namespace) -> range:
+    """The 1-based frames this run renders: all N, or ``--frame-range FIRST LAST``."""
+    first, last = args.frame_range or (1, args.frames)
+    return range(first, last + 1)
 
 
 def staging_params(args: argparse.Namespace) -> MirrorParams:
@@ -171,19 +228,21 @@ def apply_frame(scene: Any, mirror: Any, args: argparse.Namespace, k: int) -> Mi
 
 def render_frames(bpy: Any, scene: Any, mirror: Any, args: argparse.Namespace,
                   progress: Callable[[int, int, float, float], None]) -> list[Path]:
-    """Render frames 1..N into ``args.out`` (``frame_0001.png`` ...); their paths.
+    """Render frames 1..N (or ``--frame-range``) into ``args.out`` (``frame_0001.png`` ...);
+    their paths.
 
     ``progress(done, total, started, frame_seconds)`` is called after each frame.
     """
     args.out.mkdir(exist_ok=True)
     frames = []
+    numbers = frame_numbers(args)
     started = time.perf_counter()
-    for k in range(1, args.frames + 1):
+    for done, k in enumerate(numbers, 1):
         apply_frame(scene, mirror, args, k)
         path = frame_path(args.out, k)
         t0 = time.perf_counter()
         render_png(bpy, scene, path)
         frames.append(path)
-        progress(k, args.frames, started, time.perf_counter() - t0)
-    print(f"scurve.py: wrote {args.frames} frames to {args.out}", file=sys.stderr)
+        progress(done, len(numbers), started, time.perf_counter() - t0)
+    print(f"scurve.py: wrote {len(numbers)} frames to {args.out}", file=sys.stderr)
     return frames

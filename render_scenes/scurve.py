@@ -124,21 +124,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the red cylinder, green cone and blue sphere (default on)")
     p.add_argument("--turntable", type=int, default=None, metavar="N",
                    help="render an N-frame orbit of the camera around the mirror")
-    p.add_argument("--animate", type=animate.parse_animation, action="append", default=None,
-                   metavar="PARAM=A:B",
-                   help="render an animation of a parameter from A to B through the "
-                   "procedural mirror (e.g. s_amplitude=0:0.9; angles in degrees); repeatable")
-    p.add_argument("--frames", type=int, default=24, metavar="N",
-                   help="with --animate: number of frames (default %(default)s)")
-    p.add_argument("--procedural", action="store_true",
-                   help="make the mirror with the add-on's Geometry Nodes group (implied by "
-                   "--animate), e.g. for --save-blend")
     p.add_argument("--fps", type=_positive_int, default=24, help="video frame rate")
     p.add_argument("--video", action="store_true",
                    help="with --turntable or --animate: also encode the frames to an MP4 "
                    "(H.264, Blender's own FFmpeg) in the frames' folder")
     p.add_argument("--save-blend", type=Path, default=None, metavar="PATH",
                    help="also save the scene as a .blend file")
+    animate.add_arguments(p)
     # 0 by default: a plain stage; `make demo` asks for the faces.
     add_face_arguments(p, default_count=0)
     add_param_arguments(p)
@@ -177,11 +169,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError(f"sun azimuth {args.sun_azimuth} is not a number of degrees")
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
-    if args.animate is not None:
-        if args.turntable is not None:
-            raise UsageError("--animate and --turntable cannot be combined")
-        animate.check_animation(args)
-        args.procedural = True
+    animate.check_arguments(args)
     if args.video and args.turntable is None and args.animate is None:
         raise UsageError("--video needs --turntable N or --animate (the video is made from "
                          "their frames)")

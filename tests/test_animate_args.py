@@ -32,6 +32,16 @@ def test_animation_values_run_linearly_from_a_to_b(tmp_path):
         preset("kapoor")
 
 
+def test_frame_range_is_a_share_of_the_frames(tmp_path):
+    args = parse(tmp_path, "--animate", "radius=1:2", "--frames", "48", "--frame-range", "13",
+                 "24")
+    assert list(animate.frame_numbers(args)) == list(range(13, 25))
+    assert animate.frame_params(args.params, args.animate, 13, 48).radius == \
+        pytest.approx(1 + 12 / 47)
+    assert list(animate.frame_numbers(parse(tmp_path, "--animate", "radius=1:2",
+                                            "--frames", "3"))) == [1, 2, 3]
+
+
 def test_integer_parameters_step(tmp_path):
     args = parse(tmp_path, "--preset", "kapoor", "--animate", "length_segments=2:6",
                  "--frames", "3")
@@ -59,6 +69,10 @@ def test_stage_is_fitted_around_the_larger_end(tmp_path):
     (["--preset", "kapoor", "--animate", "half_length=4.875:0.5"], "at frame"),
     (["--animate", f"s_amplitude=0:{max_bend_offset(3.0) * 1.01}"], "s_amplitude="),
     (["--animate", "circle_vertices=32:40", "--frames", "4"], "circle_vertices=35"),
+    (["--animate", "radius=1:2", "--frames", "4", "--frame-range", "3", "5"], "within 1..4"),
+    (["--animate", "radius=1:2", "--frame-range", "3", "2"], "first <= last"),
+    (["--animate", "radius=1:2", "--frame-range", "1", "2", "--video"], "every frame"),
+    (["--frame-range", "1", "2"], "needs --animate"),
 ])
 def test_bad_animations_are_refused(tmp_path, argv, message):
     with pytest.raises(UsageError, match=message):
