@@ -83,7 +83,8 @@ def find_node_group() -> Any | None:
 
 def ensure_node_group() -> Any:
     """The node group, built once per file and reused; rebuilt in place when it was
-    made by another add-on version (inputs, keyframes and drivers on its modifiers kept).
+    made by another add-on version. The modifiers' input values are kept (by input name
+    when the inputs changed); keyframes and drivers too, unless the inputs changed.
     """
     tree = find_node_group()
     if tree is None:
