@@ -36,6 +36,7 @@ import numpy as np
 from scurve_geom import MirrorParams
 from scurve_geom.plan import max_bend_offset
 
+from . import compat
 from .node_builder import Nodes, input_socket, output_socket
 
 #: The add-on's version (``blender_manifest.toml``); with :data:`REVISION` it tags the
@@ -83,8 +84,8 @@ def find_node_group() -> Any | None:
 
 def ensure_node_group() -> Any:
     """The node group, built once per file and reused; rebuilt in place when it was
-    made by another add-on version. The modifiers' input values are kept (by input name
-    when the inputs changed); keyframes and drivers too, unless the inputs changed.
+    made by another add-on version. The modifiers' input values, keyframes and drivers
+    are kept (matched by input name when the inputs changed).
     """
     tree = find_node_group()
     if tree is None:
@@ -95,14 +96,29 @@ def ensure_node_group() -> Any:
     elif _interface_signature(tree) != _wanted_signature():
         # Socket identifiers change with a new interface: carry the values over by name.
         saved = [(m, read_inputs(m)) for m in _modifiers_using(tree)]
+        old = _identifiers(tree)
         tree.interface.clear()
         _build_interface(tree)
+        new = _identifiers(tree)
+        renamed = {old[n]: new[n] for n in old if n in new}
         for mod, values in saved:
             _write_values(mod, values)
+            _rename_animation(mod, renamed)
     tree.nodes.clear()
     _build_nodes(tree)
     tree[VERSION_KEY] = BUILD_VERSION
     return tree
+
+
+def _rename_animation(modifier: Any, renamed: dict[str, str]) -> None:
+    """Point keyframes and drivers on the modifier's inputs at the new identifiers."""
+    prefix = f'modifiers["{modifier.name}"]["'
+    for fcurve in compat.animation_fcurves(modifier.id_data):
+        path = fcurve.data_path
+        if path.startswith(prefix) and path.endswith('"]'):
+            ident = path[len(prefix):-2]
+            if ident in renamed:
+                fcurve.data_path = f"{prefix}{renamed[ident]}\"]"
 
 
 def _modifiers_using(tree: Any) -> list[Any]:
@@ -132,15 +148,18 @@ def _socket_spec() -> list[tuple[str, str, str, dict[str, Any]]]:
     return out
 
 
-def _wanted_signature() -> list[tuple[str, str]]:
-    return [("Geometry", "NodeSocketGeometry")] + [
-        (label(name), socket) for name, socket, _, _ in _socket_spec()
-    ] + [("Geometry", "NodeSocketGeometry")]
+def _wanted_signature() -> list[tuple[str, str, str]]:
+    inputs = [("INPUT", "Geometry", "NodeSocketGeometry")] + [
+        ("INPUT", label(name), socket) for name, socket, _, _ in _socket_spec()
+    ]
+    return [*inputs, ("OUTPUT", "Geometry", "NodeSocketGeometry")]
 
 
-def _interface_signature(tree: Any) -> list[tuple[str, str]]:
-    return [(item.name, item.socket_type) for item in tree.interface.items_tree
-            if item.item_type == "SOCKET"]
+def _interface_signature(tree: Any) -> list[tuple[str, str, str]]:
+    # Blender lists outputs before inputs; compare inputs, then outputs, each in order.
+    items = [(item.in_out, item.name, item.socket_type) for item in tree.interface.items_tree
+             if item.item_type == "SOCKET"]
+    return [i for i in items if i[0] == "INPUT"] + [i for i in items if i[0] == "OUTPUT"]
 
 
 def _build_interface(tree: Any) -> None:

@@ -202,14 +202,9 @@ def keyframe(scene: Any, mirror: Any, args: argparse.Namespace) -> None:
 
 def _make_linear(obj: Any) -> None:
     # Keyframes default to Bezier ease-in/out; a parameter sweep should be linear.
-    # Blender 5.0 keeps F-curves in layered actions (channelbags) instead of action.fcurves.
-    action = obj.animation_data.action
-    curves = list(getattr(action, "fcurves", None) or [])
-    for layer in getattr(action, "layers", []):
-        for strip in layer.strips:
-            for bag in getattr(strip, "channelbags", []):
-                curves.extend(bag.fcurves)
-    for fcurve in curves:
+    from blender_addon import compat
+
+    for fcurve in compat.animation_fcurves(obj):
         for point in fcurve.keyframe_points:
             point.interpolation = "LINEAR"
 

@@ -163,7 +163,11 @@ def test_node_group_is_rebuilt_on_version_change(addon, interface_changed):
 
     obj = add(procedural=True, subdivision_levels=0)
     mod = modifier(obj)
+    mirror_nodes.write_inputs(mod, MirrorParams(radius=1.2, length_segments=3))
+    obj.keyframe_insert(data_path=mirror_nodes.input_path(mod, "radius"), frame=5)
     mirror_nodes.write_inputs(mod, MirrorParams(radius=0.7, length_segments=3))
+    obj.keyframe_insert(data_path=mirror_nodes.input_path(mod, "radius"), frame=1)
+    bpy.context.scene.frame_set(1)
     tree = mod.node_group
     # What a file saved by an older add-on looks like: another version tag, a stale node
     # (and, in the second case, an interface that lacks an input).
@@ -172,14 +176,24 @@ def test_node_group_is_rebuilt_on_version_change(addon, interface_changed):
     if interface_changed:
         item = next(i for i in tree.interface.items_tree if i.name == "S Amplitude")
         tree.interface.remove(item)
+    identifiers = {i.name: i.identifier for i in tree.interface.items_tree
+                   if i.item_type == "SOCKET" and i.in_out == "INPUT"}
     assert mirror_nodes.ensure_node_group() == tree
     assert tree[mirror_nodes.VERSION_KEY] == mirror_nodes.BUILD_VERSION
+    # An unchanged interface is kept as it is (so are the inputs' identifiers).
+    kept = {i.name: i.identifier for i in tree.interface.items_tree
+            if i.item_type == "SOCKET" and i.in_out == "INPUT"}
+    assert (kept == identifiers) != interface_changed
     assert not any(n.bl_idname == "GeometryNodeMeshCube" for n in tree.nodes)
     assert len([g for g in bpy.data.node_groups if g.get(mirror_nodes.VERSION_KEY)]) == 1
     # The modifier kept its values (matched by input name when the interface changed).
     got = mirror_nodes.read_inputs(mod)
     assert (got["radius"], got["length_segments"]) == (pytest.approx(0.7), 3)
     assert_matches_library(evaluated(obj), MirrorParams(radius=0.7, length_segments=3))
+    # And its keyframes still drive the same input.
+    bpy.context.scene.frame_set(5)
+    assert mirror_nodes.read_inputs(mod)["radius"] == pytest.approx(1.2)
+    assert_matches_library(evaluated(obj), MirrorParams(radius=1.2, length_segments=3))
 
 
 def test_blend_renders_without_the_addon(addon, tmp_path):
