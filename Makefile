@@ -174,3 +174,23 @@ optics-maps: $(VENV)/.ready
 bench-optics: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 	$(PY) bench/bench_optics.py --json bench/results/optics.json
 	timeout $(TIMEOUT) $(BPY_PY) bench/bench_optics.py --rays 200000 --repeats 1 --no-noise-run
+
+# ---------------------------------------------------------------------------- procedural mirror
+.PHONY: bench-procedural default-look animate-gif
+
+# Geometry Nodes group against mesh mode at ~1M vertices (README, Performance).
+bench-procedural: .venv-bpy$(BPY)/.ready
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_procedural.py
+
+# The default look measured, and its picture (README, The default look).
+default-look: .venv-bpy$(BPY)/.ready
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_default_look.py --resolution 480 270 \
+	  --samples 12 --json bench/results/default_look.json --png docs/img/default_look.png
+
+# The README's --animate GIF.
+animate-gif: .venv-bpy$(BPY)/.ready $(VENV)/.ready | out
+	rm -rf out/animate
+	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/animate --preset smooth \
+	  --animate s_amplitude=0:1.2 --frames 12 --resolution 320 180 --samples 4 --camera low \
+	  --video --fps 8
+	$(PY) tools/frames_to_gif.py out/animate docs/img/animate_sbend.gif --fps 8

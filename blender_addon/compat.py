@@ -303,3 +303,28 @@ def shade_smooth(mesh: Any) -> None:
         mesh.shade_smooth()
     else:
         mesh.polygons.foreach_set("use_smooth", [True] * len(mesh.polygons))
+
+
+# -- animation ----------------------------------------------------------------------
+
+
+def animation_fcurves(idblock: Any) -> list[Any]:
+    """Every F-curve animating or driving ``idblock``: its action's and its drivers.
+
+    5.0 keeps an action's F-curves in layered channelbags (``action.layers[].strips[]
+    .channelbags[].fcurves``) where 4.x has ``action.fcurves``.
+    """
+    anim = getattr(idblock, "animation_data", None)
+    if anim is None:
+        return []
+    curves = list(anim.drivers)
+    action = anim.action
+    if action is not None:
+        legacy = getattr(action, "fcurves", None)
+        if legacy is not None:
+            curves.extend(legacy)
+        for layer in getattr(action, "layers", []):
+            for strip in layer.strips:
+                for bag in getattr(strip, "channelbags", []):
+                    curves.extend(bag.fcurves)
+    return curves

@@ -2,28 +2,43 @@
 
 Both turn their properties into a validated ``MirrorParams`` *before* touching any
 Blender data, so invalid input reports an ERROR and cancels with the scene unchanged.
-Blender gets the base grid (``subdivision_levels=0``) and a Subdivision Surface modifier
-does the smoothing, which keeps the object light and editable; the numpy subdivision is
-for exporters, not for Blender.
+Blender gets the base grid (``subdivision_levels=0``), as a mesh or, with
+``procedural=True``, from a Geometry Nodes modifier (:mod:`.mirror_object`), and a
+Subdivision Surface modifier does the smoothing, which keeps the object light and
+editable; the numpy subdivision is for exporters, not for Blender.
 """
 
 from collections.abc import Callable
 from typing import Any, Literal
 
 import bpy
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy_extras import object_utils
 
-from scurve_geom import MirrorParams, build_mesh
+from scurve_geom import build_mesh
 
-from . import mesh_io, props
+from . import mesh_io, mirror_object, props
+from .mirror_object import (
+    MODIFIER_NAME,
+    OBJECT_NAME,
+    blender_params,
+    is_editable_mirror,
+    sync_modifier,
+)
 
 #: What execute/invoke return (the stubs' OperatorReturnItems, spelled out for runtime).
 Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"]]
 
-#: Name of the Subdivision Surface modifier the add-on owns on each mirror.
-MODIFIER_NAME = "S-Curve Subdivision"
-OBJECT_NAME = "S-Curve Mirror"
+__all__ = [
+    "MODIFIER_NAME",
+    "OBJECT_NAME",
+    "MESH_OT_scurve_mirror_add",
+    "OBJECT_OT_scurve_mirror_edit",
+    "blender_params",
+    "is_editable_mirror",
+    "menu_func",
+    "sync_modifier",
+]
 
 
 def _preset_property() -> Any:
@@ -47,6 +62,15 @@ def _applied_property() -> Any:
     )
 
 
+def _procedural_property() -> Any:
+    return BoolProperty(
+        name="Procedural",
+        description="Make the surface with a Geometry Nodes modifier whose inputs can be "
+        "changed live, keyframed and driven (the .blend needs no add-on to render)",
+        default=False,
+    )
+
+
 def _apply_preset(op: Any) -> None:
     """Copy the chosen preset's values into ``op``'s parameters once per choice.
 
@@ -64,33 +88,6 @@ def _apply_preset(op: Any) -> None:
     op.applied_preset = op.preset
 
 
-def blender_params(params: MirrorParams) -> MirrorParams:
-    """The grid Blender gets: subdivision is left to the modifier."""
-    return params.replace(subdivision_levels=0)
-
-
-def sync_modifier(obj: bpy.types.Object, params: MirrorParams) -> None:
-    """Make the add-on's Subdivision Surface modifier match ``params``.
-
-    Levels 0 (the analytic high-resolution mode) means no modifier at all, rather than
-    a disabled one, so the exported/evaluated mesh is exactly the grid.
-    """
-    mod = obj.modifiers.get(MODIFIER_NAME)
-    if params.subdivision_levels == 0:
-        if mod is not None:
-            obj.modifiers.remove(mod)
-        return
-    if mod is None or mod.type != "SUBSURF":
-        if mod is not None:
-            obj.modifiers.remove(mod)
-        mod = obj.modifiers.new(MODIFIER_NAME, "SUBSURF")
-    assert isinstance(mod, bpy.types.SubsurfModifier)
-    mod.subdivision_type = "CATMULL_CLARK"
-    mod.levels = params.subdivision_levels
-    mod.render_levels = params.subdivision_levels
-    mod.boundary_smooth = params.boundary_smooth  # type: ignore[assignment]
-
-
 def _draw_params(layout: bpy.types.UILayout, op: bpy.types.Operator) -> None:
     """The preset and every parameter, as the redo panel and the Edit dialog show them."""
     layout.use_property_split = True
@@ -99,17 +96,6 @@ def _draw_params(layout: bpy.types.UILayout, op: bpy.types.Operator) -> None:
     col = layout.column(align=True)
     for name in props.PARAM_NAMES:
         col.prop(op, name)
-
-
-def is_editable_mirror(obj: bpy.types.Object | None) -> bool:
-    """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
-
-    Narrower than ``stage.is_mirror``, which also accepts meshes tagged as mirrors.
-    """
-    if obj is None or obj.type != "MESH":
-        return False
-    settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
-    return settings is not None and bool(settings.is_mirror)
 
 
 class MESH_OT_scurve_mirror_add(
@@ -136,11 +122,13 @@ cursor (in Object Mode: the new object keeps its parameters for Edit S-Curve)"""
         assert layout is not None
         _draw_params(layout, self)
         col = layout.column()
+        col.prop(self, "procedural")
         col.prop(self, "align")
         col.prop(self, "location")
         col.prop(self, "rotation")
 
     def execute(self, context: bpy.types.Context) -> Result:
+        op: Any = self  # the generated properties are invisible to the type checker
         _apply_preset(self)
         try:
             params = props.read_params(self)
@@ -151,14 +139,18 @@ cursor (in Object Mode: the new object keeps its parameters for Edit S-Curve)"""
         assert wm is not None
         wm.progress_begin(0, 3)
         try:
-            grid = build_mesh(blender_params(params))
+            if op.procedural:
+                # The modifier makes the geometry; the mesh datablock stays empty.
+                data = bpy.data.meshes.new(OBJECT_NAME)
+            else:
+                data = mesh_io.new_mesh(OBJECT_NAME, build_mesh(blender_params(params)))
             wm.progress_update(1)
-            data = mesh_io.new_mesh(OBJECT_NAME, grid)
-            wm.progress_update(2)
             obj = object_utils.object_data_add(context, data, operator=self)
-            obj.scurve_mirror.is_mirror = True  # type: ignore[attr-defined]
-            props.write_params(obj.scurve_mirror, params)  # type: ignore[attr-defined]
-            sync_modifier(obj, params)
+            wm.progress_update(2)
+            if op.procedural:
+                mirror_object.make_procedural(obj, params)
+            else:
+                mirror_object.set_geometry(obj, params)
             wm.progress_update(3)
         finally:
             wm.progress_end()
@@ -191,10 +183,15 @@ made by Add S-Curve Mirror as the active object, in Object Mode)"""
     def _load_unset(self, obj: bpy.types.Object) -> None:
         # Parameters the caller did not pass start from the object's stored values, so
         # "Edit" with only radius=2 changes the radius and nothing else.
-        stored = obj.scurve_mirror  # type: ignore[attr-defined]
+        try:
+            current = mirror_object.object_params(obj).to_dict()
+        except ValueError:
+            # Inputs the library refuses (e.g. an odd vertex count typed into the
+            # modifier): start from the stored values and let execute report.
+            current = {n: getattr(obj.scurve_mirror, n) for n in props.PARAM_NAMES}  # type: ignore[attr-defined]
         for name in props.PARAM_NAMES:
             if not self.properties.is_property_set(name):
-                setattr(self, name, getattr(stored, name))
+                setattr(self, name, current[name])
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> Result:
         assert context.active_object is not None
@@ -221,15 +218,11 @@ made by Add S-Curve Mirror as the active object, in Object Mode)"""
             return {"CANCELLED"}
         wm = context.window_manager
         assert wm is not None
-        wm.progress_begin(0, 3)
+        wm.progress_begin(0, 1)
         try:
-            grid = build_mesh(blender_params(params))
+            # Mesh mode rebuilds the mesh; procedural mode sets the modifier's inputs.
+            mirror_object.set_geometry(obj, params)
             wm.progress_update(1)
-            mesh_io.fill_mesh(obj.data, grid)
-            wm.progress_update(2)
-            props.write_params(obj.scurve_mirror, params)  # type: ignore[attr-defined]
-            sync_modifier(obj, params)
-            wm.progress_update(3)
         finally:
             wm.progress_end()
         return {"FINISHED"}
@@ -238,6 +231,7 @@ made by Add S-Curve Mirror as the active object, in Object Mode)"""
 MESH_OT_scurve_mirror_add.__annotations__ = {
     "preset": _preset_property(),
     "applied_preset": _applied_property(),
+    "procedural": _procedural_property(),
 }
 # The edit dialog must open on the object's values, not on what was last typed into it
 # for another mirror: SKIP_SAVE keeps Blender from remembering them between calls.

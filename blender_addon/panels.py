@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import bpy
 
-from . import face_planes, operators, props
+from . import convert_ops, face_planes, mirror_object, operators, props
 
 #: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
 STAGE_OPERATOR = "scene.scurve_stage"
@@ -42,6 +42,13 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         box = layout.box()
         box.label(text=obj.name, icon="OBJECT_DATA")
         box.operator(operators.OBJECT_OT_scurve_mirror_edit.bl_idname, icon="PREFERENCES")
+        if mirror_object.is_procedural(obj):
+            box.label(text="Procedural: inputs in the S-Curve Geometry modifier",
+                      icon="GEOMETRY_NODES")
+            box.operator(convert_ops.OBJECT_OT_scurve_mirror_apply.bl_idname, icon="CHECKMARK")
+        else:
+            box.operator(convert_ops.OBJECT_OT_scurve_mirror_make_procedural.bl_idname,
+                         icon="GEOMETRY_NODES")
         # The stored values, read-only here: editing goes through the operator so the
         # mesh is rebuilt and the change is one undo step.
         col = box.column(align=True)

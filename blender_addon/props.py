@@ -14,6 +14,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty
 
 from scurve_geom import PRESETS, MirrorParams
+from scurve_geom.params import look_levels
 
 #: Field names in the dataclass's order (the order the UI shows them in).
 PARAM_NAMES: tuple[str, ...] = tuple(f["name"] for f in MirrorParams.describe())
@@ -30,6 +31,14 @@ _ENUM_UI = {
 
 _FIELDS = {f["name"]: f for f in MirrorParams.describe()}
 
+#: The add-on's defaults: the dataclass's, except that the seed's coarse grid comes with
+#: the Subdivision Surface levels that make it look like the seed's result (3: see
+#: ``scurve_geom.params.look_levels``), where the library's default is the bare grid.
+DEFAULTS: dict[str, Any] = {
+    **{name: f["default"] for name, f in _FIELDS.items()},
+    "subdivision_levels": look_levels(MirrorParams()),
+}
+
 
 def _label(name: str) -> str:
     return name.replace("_", " ").title()
@@ -45,12 +54,13 @@ def _kind(field: dict[str, Any]) -> str:
 def param_property(field: dict[str, Any], options: set[str] | None = None) -> Any:
     """The ``bpy.props`` definition for one ``MirrorParams.describe()`` entry."""
     common: dict[str, Any] = {"name": _label(field["name"]), "description": field["doc"]}
+    default = DEFAULTS[field["name"]]
     if options is not None:
         common["options"] = options
     lo, hi = field.get("min"), field.get("max")
     kind = _kind(field)
     if kind == "float":
-        kw: dict[str, Any] = {"default": float(field["default"]), "precision": 4}
+        kw: dict[str, Any] = {"default": float(default), "precision": 4}
         if lo is not None:
             kw["min"] = float(lo)
         if hi is not None:
@@ -62,7 +72,7 @@ def param_property(field: dict[str, Any], options: set[str] | None = None) -> An
             kw.update(subtype="ANGLE", unit="ROTATION")
         return FloatProperty(**common, **kw)
     if kind == "int":
-        kw = {"default": int(field["default"])}
+        kw = {"default": int(default)}
         if lo is not None:
             kw["min"] = int(lo)
         if hi is not None:
@@ -71,13 +81,13 @@ def param_property(field: dict[str, Any], options: set[str] | None = None) -> An
             kw["soft_max"] = min(int(hi), 512)
         return IntProperty(**common, **kw)
     if kind == "bool":
-        return BoolProperty(**common, default=bool(field["default"]))
+        return BoolProperty(**common, default=bool(default))
     if kind == "str" and field.get("choices"):
         items = [
             (c, *_ENUM_UI.get(c, (_label(c.lower()), c)))
             for c in field["choices"]
         ]
-        return EnumProperty(**common, items=items, default=field["default"])
+        return EnumProperty(**common, items=items, default=default)
     raise TypeError(f"MirrorParams field {field['name']!r} of type {kind} has no Blender property")
 
 
@@ -97,8 +107,13 @@ def preset_items() -> list[tuple[str, str, str]]:
 
 
 def preset_values(name: str) -> dict[str, Any]:
-    """Every field's value for preset ``name``: the dataclass defaults overlaid by the preset."""
-    return {**{n: _FIELDS[n]["default"] for n in PARAM_NAMES}, **PRESETS[name]}
+    """Every field's value for preset ``name``: the dataclass defaults overlaid by the
+    preset, with the subdivision levels for a smooth look unless the preset sets them
+    (``blog-part2``: 3; ``kapoor`` and ``smooth``, fine already: 0)."""
+    values = {**{n: _FIELDS[n]["default"] for n in PARAM_NAMES}, **PRESETS[name]}
+    if "subdivision_levels" not in PRESETS[name]:
+        values["subdivision_levels"] = look_levels(MirrorParams(**values))
+    return values
 
 
 def _snap(name: str, value: Any) -> Any:

@@ -32,6 +32,7 @@ if str(REPO) not in sys.path:
     # Blender's own Python and a plain checkout have neither package installed.
     sys.path.insert(0, str(REPO))
 
+from render_scenes import animate  # noqa: E402
 from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
@@ -47,10 +48,10 @@ from render_scenes.face_planes import (  # noqa: E402
 )
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
+from scurve_geom.framing import VIEWS  # noqa: E402  (the stage's camera views)
+from scurve_geom.params import SMOOTH_LEVELS, look_levels  # noqa: E402
 
 PROG = "scurve.py"
-#: Named camera views; the same names as ``blender_addon.stage.VIEWS``.
-VIEWS = ("front", "concave", "convex", "top", "low")
 #: Named sun colours; the values live in ``blender_addon.stage``.
 SUN_NAMES = ("daylight", "red")
 
@@ -60,11 +61,10 @@ SUN_NAMES = ("daylight", "red")
 DEFAULT_SAMPLES = 32
 DEFAULT_RESOLUTION = (960, 540)
 DEFAULT_PRESET = "smooth"
-#: Subdivision levels given to a preset whose grid is too coarse to render smoothly
-#: (the seed's one strip per half) when ``--subdivision-levels`` is not passed: the
-#: seed's own Subdivision Surface setting.
-COARSE_LEVELS = 4
-COARSE_SEGMENTS = 8
+#: Subdivision levels given to a grid too coarse to render smoothly (the seed's one strip
+#: per half) when ``--subdivision-levels`` is not passed: the add-on's default look
+#: (``scurve_geom.params.look_levels``).
+COARSE_LEVELS = SMOOTH_LEVELS
 
 
 def _positive_int(text: str) -> int:
@@ -124,12 +124,13 @@ def make_parser() -> argparse.ArgumentParser:
                    help="the red cylinder, green cone and blue sphere (default on)")
     p.add_argument("--turntable", type=int, default=None, metavar="N",
                    help="render an N-frame orbit of the camera around the mirror")
-    p.add_argument("--fps", type=_positive_int, default=24, help="turntable video frame rate")
+    p.add_argument("--fps", type=_positive_int, default=24, help="video frame rate")
     p.add_argument("--video", action="store_true",
-                   help="with --turntable: also encode the frames to turntable.mp4 "
-                   "(H.264, Blender's own FFmpeg)")
+                   help="with --turntable or --animate: also encode the frames to an MP4 "
+                   "(H.264, Blender's own FFmpeg) in the frames' folder")
     p.add_argument("--save-blend", type=Path, default=None, metavar="PATH",
                    help="also save the scene as a .blend file")
+    animate.add_arguments(p)
     # 0 by default: a plain stage; `make demo` asks for the faces.
     add_face_arguments(p, default_count=0)
     add_param_arguments(p)
@@ -153,9 +154,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         params = params_from_args(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.subdivision_levels is None and params.subdivision_levels == 0 \
-            and params.length_segments < COARSE_SEGMENTS:
-        params = params.replace(subdivision_levels=COARSE_LEVELS)
+    if args.subdivision_levels is None and params.subdivision_levels == 0:
+        params = params.replace(subdivision_levels=look_levels(params))
     args.params = params
     check_face_arguments(args)
     w, h = args.resolution
@@ -169,9 +169,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError(f"sun azimuth {args.sun_azimuth} is not a number of degrees")
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
-    if args.video and args.turntable is None:
-        raise UsageError("--video needs --turntable N (the video is made from its frames)")
-    if args.turntable is None:
+    animate.check_arguments(args)
+    if args.video and args.turntable is None and args.animate is None:
+        raise UsageError("--video needs --turntable N or --animate (the video is made from "
+                         "their frames)")
+    if args.turntable is None and args.animate is None:
         args.out = args.out or Path("out/scurve.png")
         if args.out.suffix.lower() != ".png":
             raise UsageError(f"cannot write {str(args.out)!r}: --out must end in .png")
@@ -179,7 +181,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
             raise UsageError(f"cannot write {str(args.out)!r}: it is a folder")
         writable_folder(args.out.parent, repr(str(args.out)))
     else:
-        args.out = args.out or Path("out/turntable")
+        args.out = args.out or Path("out/turntable" if args.animate is None else "out/animate")
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"cannot write frames to {str(args.out)!r}: it is a file")
         # The folder itself may be created; its parent must exist and be writable.
@@ -208,9 +210,9 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def _add_mirror(bpy: Any, params: MirrorParams) -> Any:
+def _add_mirror(bpy: Any, params: MirrorParams, procedural: bool = False) -> Any:
     values = params.to_dict()
-    result = bpy.ops.mesh.scurve_mirror_add(**values)
+    result = bpy.ops.mesh.scurve_mirror_add(procedural=procedural, **values)
     if result != {"FINISHED"}:
         raise RuntimeError(f"Add S-Curve Mirror returned {result}")
     return bpy.context.active_object
@@ -268,7 +270,9 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
         scene = bpy.context.scene
         scene.render.resolution_x, scene.render.resolution_y = args.resolution
         scene.render.resolution_percentage = 100
-        mirror = _add_mirror(bpy, args.params)
+        # An animation is staged around its larger end, so every frame stays in view.
+        mirror = _add_mirror(bpy, animate.staging_params(args) if args.animate else args.params,
+                             procedural=args.procedural)
         sun = args.sun_color
         if isinstance(sun, str):
             sun = stage.RED_SUN_COLOR if sun == "red" else stage.DEFAULT_SUN_COLOR
@@ -296,6 +300,9 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
             place_faces(bpy.context, mirror, args)
         except ValueError as exc:
             raise SceneError(str(exc)) from None
+        if args.animate:
+            animate.keyframe(scene, mirror, args)
+            animate.apply_frame(scene, mirror, args, 1)
         yield scene, mirror
     finally:
         # A class left registered makes bpy 4.2 crash and 4.5 hang at interpreter exit.
@@ -317,6 +324,13 @@ def render(args: argparse.Namespace) -> int:
             _report(scene, mirror, args)
             if args.save_blend is not None:
                 bpy.ops.wm.save_as_mainfile(filepath=str(args.save_blend.resolve()), copy=True)
+            if args.animate is not None:
+                frames = animate.render_frames(bpy, scene, mirror, args, _progress)
+                if args.video:
+                    video = args.out / "animate.mp4"
+                    _encode_video(bpy, compat, frames, video, tuple(args.resolution), args.fps)
+                    print(f"{PROG}: wrote {video}", file=sys.stderr)
+                return 0
             if args.turntable is None:
                 started = time.perf_counter()
                 render_png(bpy, scene, args.out)
@@ -336,7 +350,7 @@ def render(args: argparse.Namespace) -> int:
 
 def _report(scene: Any, mirror: Any, args: argparse.Namespace) -> None:
     device = f" {scene.cycles.device}" if args.engine == "cycles" else ""
-    print(f"{PROG}: {args.preset} mirror ({len(mirror.data.vertices)} vertices, subdivision "
+    print(f"{PROG}: {args.preset} mirror ({args.params.base_counts()[0]} vertices, subdivision "
           f"{args.params.subdivision_levels}), {args.engine}{device} "
           f"{args.resolution[0]}x{args.resolution[1]}, {_samples(scene, args)} samples, "
           f"camera {args.camera}, {args.face_planes} face planes", file=sys.stderr, flush=True)

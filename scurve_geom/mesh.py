@@ -78,7 +78,9 @@ class Mesh:
         """Unique undirected edges, int32 (E, 2).
 
         Closed form for a :class:`GridLayout` (horizontal edges row by row, then the
-        vertical ones); otherwise found from the faces.
+        vertical ones column by column: the order of Blender's Grid primitive, so the
+        Geometry Nodes mirror has the same edges and subdivides identically); otherwise
+        found from the faces.
         """
         g = self.grid
         if g is None:
@@ -86,7 +88,8 @@ class Mesh:
         rows = np.arange(g.rows, dtype=np.int32)[:, None] * g.columns
         qc = g.quad_columns().astype(np.int32)
         horizontal = (rows + qc[None, :]).ravel()
-        vertical = np.arange((g.rows - 1) * g.columns, dtype=np.int32)
+        vertical = (np.arange(g.rows - 1, dtype=np.int32)[None, :] * np.int32(g.columns)
+                    + np.arange(g.columns, dtype=np.int32)[:, None]).ravel()
         edges = np.empty((horizontal.size + vertical.size, 2), dtype=np.int32)
         edges[: horizontal.size, 0] = horizontal
         edges[: horizontal.size, 1] = horizontal + 1
@@ -105,15 +108,15 @@ class Mesh:
         if g is not None:
             qc = g.quad_columns().astype(np.int32)
             nq, rows = qc.size, g.rows
-            first = np.arange(rows - 1, dtype=np.int32)[:, None] * np.int32(g.columns) + qc
+            left = qc[None, :] * np.int32(rows - 1) + np.arange(rows - 1, dtype=np.int32)[:, None]
             out = np.empty((rows - 1, nq, 4), dtype=np.int32)
             # Horizontal edges are numbered row by row, so a quad's bottom edge is its
             # own index and its top edge one row (nq) further; vertical edges follow,
-            # numbered by their lower vertex.
+            # column by column (rows - 1 per column).
             out[..., 0] = np.arange((rows - 1) * nq, dtype=np.int32).reshape(rows - 1, nq)
             np.add(out[..., 0], nq, out=out[..., 2])
-            np.add(first, np.int32(rows * nq), out=out[..., 3])
-            np.add(out[..., 3], 1, out=out[..., 1])
+            np.add(left, np.int32(rows * nq), out=out[..., 3])
+            np.add(out[..., 3], np.int32(rows - 1), out=out[..., 1])
             return out.reshape(-1, 4)
         n = np.int64(self.n_vertices)
         faces = self.faces.astype(np.int64)

@@ -14,7 +14,9 @@ __all__ = [
     "BOUNDARY_RULES",
     "MAX_VERTICES",
     "PRESETS",
+    "SMOOTH_LEVELS",
     "MirrorParams",
+    "look_levels",
     "preset",
 ]
 
@@ -229,6 +231,20 @@ PRESETS: dict[str, dict[str, Any]] = {
     # High-resolution exact surface for rendering: no subdivision needed.
     "smooth": dict(radius=1.0, half_length=3.0, circle_vertices=384, length_segments=192),
 }
+
+
+#: Catmull-Clark levels that make a coarse grid render smooth, as the seed's Part II does
+#: with its Subdivision Surface modifier: at the seed's 17 rows, 0 levels show 16 facets
+#: in an area light's reflection, 3 levels none (``bench/bench_default_look.py``).
+SMOOTH_LEVELS = 3
+
+
+def look_levels(params: MirrorParams) -> int:
+    """Subdivision levels for a smooth look: :data:`SMOOTH_LEVELS` for a coarse grid
+    (fewer than 64 circle vertices or 8 length segments), 0 for a grid that already
+    samples the exact surface finely (``kapoor``, ``smooth``)."""
+    coarse = params.circle_vertices < 64 or params.length_segments < 8
+    return SMOOTH_LEVELS if coarse else 0
 
 
 def preset(name: str, **overrides: Any) -> MirrorParams:

@@ -73,7 +73,10 @@ def assert_modifier(obj, params: MirrorParams) -> None:
         return
     assert [m.name for m in subsurf] == [MODIFIER_NAME]
     mod = subsurf[0]
-    assert mod.levels == mod.render_levels == params.subdivision_levels
+    assert obj.modifiers[-1] == mod  # after anything that makes or moves geometry
+    # Every level in the render, at most two in the viewport.
+    assert mod.render_levels == params.subdivision_levels
+    assert mod.levels == min(params.subdivision_levels, 2)
     assert mod.boundary_smooth == params.boundary_smooth
 
 
@@ -124,8 +127,11 @@ def test_redo_panel_offers_every_parameter_with_units(addon):
 @pytest.mark.parametrize("name", list(PARAM_SETS))
 def test_add_builds_the_library_mesh(addon, name):
     bpy.context.scene.cursor.location = (1.0, -2.0, 0.5)
+    from blender_addon import props
+
     obj = add(**PARAM_SETS[name])
-    requested = MirrorParams(**PARAM_SETS[name])
+    # Unset values take the add-on's defaults (the seed's look: 3 subdivision levels).
+    requested = MirrorParams(**{**props.DEFAULTS, **PARAM_SETS[name]})
     params = stored_params(obj)
     # The stored values are the requested ones up to Blender's float32 storage.
     for key, value in requested.to_dict().items():
@@ -138,6 +144,18 @@ def test_add_builds_the_library_mesh(addon, name):
     assert_mesh_matches(obj, params)
     assert_modifier(obj, params)
     assert len(bpy.data.objects) == len(bpy.data.meshes) == 1
+
+
+@pytest.mark.parametrize(("preset", "levels"), [(None, 3), ("blog-part2", 3),
+                                               ("blog-unmatched", 3), ("kapoor", 0),
+                                               ("smooth", 0)])
+def test_default_look_subdivides_coarse_grids_only(addon, preset, levels):
+    # The seed's 17-row grid gets its Subdivision Surface (2 levels in the viewport, 3 in
+    # the render); grids fine enough to need none get none.
+    obj = add() if preset is None else add(preset=preset)
+    params = stored_params(obj)
+    assert params.subdivision_levels == levels
+    assert_modifier(obj, params)
 
 
 def test_preset_fills_values_and_explicit_values_win(addon):
@@ -219,7 +237,8 @@ def test_edit_with_preset_replaces_every_value(addon):
     obj = add(radius=0.5)
     assert bpy.ops.object.scurve_mirror_edit(preset="blog-unmatched") == {"FINISHED"}
     params = stored_params(obj)
-    assert params == MirrorParams(**PRESETS["blog-unmatched"])
+    # The preset's values, with the Subdivision Surface its coarse grid needs.
+    assert params == MirrorParams(**PRESETS["blog-unmatched"], subdivision_levels=3)
     assert_mesh_matches(obj, params)
 
 

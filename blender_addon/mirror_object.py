@@ -1,0 +1,175 @@
+"""A mirror object in either mode: a plain mesh, or procedural (Geometry Nodes).
+
+Mesh mode: the object's mesh is ``scurve_geom``'s base grid, written with
+``foreach_set``. Procedural mode: the mesh is empty and the "S-Curve Geometry" modifier
+(the :mod:`.mirror_nodes` group) makes the same grid in Blender. Either way the add-on's
+Subdivision Surface modifier comes last and the parameters are stored on the object
+(``Object.scurve_mirror``), so Edit S-Curve and the conversions work on both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+
+from scurve_geom import MirrorParams, build_mesh
+
+from . import mesh_io, mirror_nodes, props
+
+#: Name of the Subdivision Surface modifier the add-on owns on each mirror.
+MODIFIER_NAME = "S-Curve Subdivision"
+OBJECT_NAME = "S-Curve Mirror"
+#: The viewport shows at most this many levels (the render gets all of them): the seed's
+#: grid at 3 levels is 2,193 vertices, cheap, but a fine grid at 3 levels is not.
+VIEWPORT_MAX_LEVELS = 2
+
+
+def blender_params(params: MirrorParams) -> MirrorParams:
+    """The grid Blender gets: subdivision is left to the modifier."""
+    return params.replace(subdivision_levels=0)
+
+
+def is_editable_mirror(obj: Any) -> bool:
+    """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
+
+    Narrower than ``stage.is_mirror``, which also accepts meshes tagged as mirrors.
+    """
+    if obj is None or obj.type != "MESH":
+        return False
+    settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
+    return settings is not None and bool(settings.is_mirror)
+
+
+def geometry_modifier(obj: Any) -> Any | None:
+    """The add-on's Geometry Nodes modifier on ``obj`` (procedural mode), or ``None``."""
+    mod = obj.modifiers.get(mirror_nodes.MODIFIER_NAME)
+    if mod is None or mod.type != "NODES" or mod.node_group is None:
+        return None
+    return mod if mod.node_group.get(mirror_nodes.VERSION_KEY) is not None else None
+
+
+def is_procedural(obj: Any) -> bool:
+    """Whether ``obj`` is a mirror driven by the add-on's node group."""
+    return is_editable_mirror(obj) and geometry_modifier(obj) is not None
+
+
+def object_params(obj: Any) -> MirrorParams:
+    """The parameters ``obj`` shows now: the stored ones, overlaid in procedural mode by
+    the modifier's inputs (which may have been changed, keyframed or driven since).
+
+    Raises
+    ------
+    ValueError
+        When the inputs hold values ``MirrorParams`` refuses (an odd vertex count, say).
+    """
+    values = {name: getattr(obj.scurve_mirror, name) for name in props.PARAM_NAMES}
+    mod = geometry_modifier(obj)
+    if mod is not None:
+        values.update(mirror_nodes.read_inputs(mod))
+    return props.read_params(_Values(values))
+
+
+class _Values:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def sync_modifier(obj: Any, params: MirrorParams) -> None:
+    """Make the add-on's Subdivision Surface modifier match ``params``, as the last one.
+
+    Levels 0 (the analytic high-resolution mode) means no modifier at all, rather than
+    a disabled one, so the exported/evaluated mesh is exactly the grid. The viewport
+    shows at most :data:`VIEWPORT_MAX_LEVELS`; the render gets every level.
+    """
+    mod = obj.modifiers.get(MODIFIER_NAME)
+    if params.subdivision_levels == 0:
+        if mod is not None:
+            obj.modifiers.remove(mod)
+        return
+    if mod is None or mod.type != "SUBSURF":
+        if mod is not None:
+            obj.modifiers.remove(mod)
+        mod = obj.modifiers.new(MODIFIER_NAME, "SUBSURF")
+    assert isinstance(mod, bpy.types.SubsurfModifier)
+    mod.subdivision_type = "CATMULL_CLARK"
+    mod.levels = min(params.subdivision_levels, VIEWPORT_MAX_LEVELS)
+    mod.render_levels = params.subdivision_levels
+    mod.boundary_smooth = params.boundary_smooth  # type: ignore[assignment]
+    _move(obj, mod, len(obj.modifiers) - 1)
+
+
+def _move(obj: Any, mod: Any, index: int) -> None:
+    current = list(obj.modifiers).index(mod)
+    if current != index:
+        obj.modifiers.move(current, index)
+
+
+def set_geometry(obj: Any, params: MirrorParams) -> None:
+    """Rebuild ``obj`` (a mirror in either mode) for ``params`` and store them."""
+    mod = geometry_modifier(obj)
+    if mod is not None:
+        mirror_nodes.write_inputs(mod, params)
+    else:
+        mesh_io.fill_mesh(obj.data, build_mesh(blender_params(params)))
+    obj.scurve_mirror.is_mirror = True
+    props.write_params(obj.scurve_mirror, params)
+    sync_modifier(obj, params)
+
+
+def make_procedural(obj: Any, params: MirrorParams) -> Any:
+    """Turn ``obj`` into a procedural mirror for ``params``; returns the new modifier.
+
+    The node group is the file's one "S-Curve Mirror" group (built on first use). The
+    mesh datablock loses its geometry, which the modifier now makes, and its materials
+    move to object-linked slots (the only ones the generated mesh renders with); the
+    modifier goes first so the user's own modifiers act on the mirror.
+    """
+    tree = mirror_nodes.ensure_node_group()
+    mod = obj.modifiers.get(mirror_nodes.MODIFIER_NAME)
+    if mod is None or mod.type != "NODES":
+        if mod is not None:
+            obj.modifiers.remove(mod)
+        mod = obj.modifiers.new(mirror_nodes.MODIFIER_NAME, "NODES")
+    mod.node_group = tree
+    _move(obj, mod, 0)
+    if obj.data.vertices or obj.data.polygons:
+        obj.data.clear_geometry()
+    _link_materials_to_object(obj)
+    set_geometry(obj, params)
+    return mod
+
+
+def _link_materials_to_object(obj: Any) -> None:
+    # The modifier's mesh is new geometry: materials on the (empty) mesh datablock do not
+    # reach it, only materials linked to the object do. So every slot, and at least one,
+    # links to the object, keeping the material it showed.
+    if not obj.material_slots:
+        obj.data.materials.append(None)
+    for slot in obj.material_slots:
+        material = slot.material
+        slot.link = "OBJECT"
+        if slot.material is None:
+            slot.material = material
+
+
+def make_mesh(obj: Any) -> MirrorParams:
+    """Turn a procedural mirror into a plain mesh of its current parameters ("Apply").
+
+    The mesh is ``scurve_geom``'s (float64, rounded once), not the evaluated float32
+    one; keyframes and drivers on the modifier's inputs go with the modifier.
+
+    Raises
+    ------
+    ValueError
+        From :func:`object_params`; the object is unchanged then.
+    """
+    params = object_params(obj)
+    mesh = build_mesh(blender_params(params))
+    mod = geometry_modifier(obj)
+    if mod is not None:
+        obj.modifiers.remove(mod)
+    mesh_io.fill_mesh(obj.data, mesh)
+    props.write_params(obj.scurve_mirror, params)
+    sync_modifier(obj, params)
+    return params
