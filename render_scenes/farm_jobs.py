@@ -2,9 +2,10 @@
 
 Pure Python (no Blender, no Dask), so the job list, the resume rule and the manifest are
 tested anywhere. A job is the ``render_scenes/scurve.py`` argument list that renders its
-frame (plus a camera orbit step for turntables): the worker parses it with scurve.py's own
-parser and builds the scene with scurve.py's own code, so a farm frame is reproduced locally
-by ``scurve.py ARGS`` with the same arguments (``argv`` in the manifest).
+frame (plus a camera orbit step for turntables, the frame for animations): the worker
+parses it with scurve.py's own parser and builds the scene with scurve.py's own code, so a
+farm frame is reproduced locally by ``scurve.py ARGS`` with the same arguments (``argv``
+in the manifest; an animation's frame k by ``scurve.py ARGS --frame-range k k``).
 """
 
 from __future__ import annotations
