@@ -70,7 +70,8 @@ class FarmError(Exception):
 
 
 def add_farm_arguments(p: Any) -> None:
-    """The farm's own flags (everything else is a scurve.py scene flag)."""
+    """The farm's own flags (everything else, ``--animate``/``--frames`` included, is a
+    scurve.py scene flag)."""
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                    help=f"folder for NNNN.png, manifest.json and the rest "
                    f"(default {DEFAULT_OUT})")
@@ -79,17 +80,14 @@ def add_farm_arguments(p: Any) -> None:
                    "repeat for the grid of all combinations, e.g. s_amplitude=0:0.9:7")
     p.add_argument("--turntable", type=int, default=None, metavar="N",
                    help="N frames of a camera orbit around the mirror")
-    p.add_argument("--animate", default=None, metavar="NAME=A:B",
-                   help="animate a numeric scene flag from A to B over --frames frames")
-    p.add_argument("--frames", type=scurve._positive_int, default=None, metavar="N",
-                   help="frames of --animate")
     p.add_argument("--fps", type=scurve._positive_int, default=24,
                    help="GIF/MP4 frame rate (default 24)")
     p.add_argument("--video", action="store_true",
                    help="turntable/animation: an MP4 too (H.264, Blender's own FFmpeg)")
     p.add_argument("--save-blend", type=Path, default=None, metavar="DIR",
                    help="also write one self-contained NNNN.blend per job to DIR "
-                   "(`blender -b DIR/0001.blend -f 1` renders it)")
+                   "(`blender -b DIR/0001.blend -f 1` renders it; an animation's "
+                   "NNNN.blend holds its keyframes: `-f NNNN`)")
     p.add_argument("--force", action="store_true", help="render frames already on disk again")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use the Dask scheduler at ADDRESS (tcp://HOST:8786) instead of "
@@ -133,21 +131,24 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         With a one-line message, for any bad argument.
     """
     argv = list(argv)
-    make_parser().parse_args(argv)  # --help, unknown flags, types
+    animated = make_parser().parse_args(argv).animate is not None  # --help, unknown flags
     ns, scene = _farm_only_parser().parse_known_args(argv)
-    # scurve.py checks the scene flags exactly as for a single render; this --out is never
-    # written (workers render into their own temporary folders).
-    dummy = str(Path(tempfile.gettempdir()) / "scurve-farm-check.png")
-    checked = scurve.parse_args([*scene, "--out", dummy])
+    # scurve.py checks the scene flags (--animate and --frames among them) exactly as for
+    # a single render; this --out is never written (workers render into their own
+    # temporary folders).
+    dummy = Path(tempfile.gettempdir()) / ("scurve-farm-check" if animated else
+                                           "scurve-farm-check.png")
+    checked = scurve.parse_args([*scene, "--out", str(dummy)])
     ns.scene, ns.size = scene, tuple(checked.resolution)
+    if checked.frame_range is not None:
+        raise UsageError("--frame-range: the farm renders every frame (those already on "
+                         "disk are skipped)")
     kinds = [k for k, on in (("sweep", ns.sweep), ("turntable", ns.turntable is not None),
-                             ("animate", ns.animate is not None)) if on]
+                             ("animate", animated)) if on]
     if len(kinds) > 1:
         raise UsageError(f"choose one of --sweep, --turntable, --animate (given: "
                          f"{', '.join('--' + k for k in kinds)})")
     ns.kind = kinds[0] if kinds else "still"
-    if (ns.animate is None) != (ns.frames is None):
-        raise UsageError("--animate NAME=A:B and --frames N go together")
     if ns.turntable is not None and ns.turntable < 2:
         raise UsageError(f"--turntable {ns.turntable}: an orbit needs at least 2 frames")
     if ns.video and ns.kind not in ("turntable", "animate"):
@@ -172,7 +173,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     elif ns.kind == "turntable":
         ns.jobs = turntable_jobs(scene, ns.turntable)
     elif ns.kind == "animate":
-        ns.jobs = animate_jobs(scene, parse_sweep(parser, ns.animate, count=ns.frames))
+        ns.jobs = animate_jobs(scene, checked)
     else:
         ns.jobs = [Job(1, "still", tuple(scene))]
     return ns

@@ -2,9 +2,10 @@
 
 Pure Python (no Blender, no Dask), so the job list, the resume rule and the manifest are
 tested anywhere. A job is the ``render_scenes/scurve.py`` argument list that renders its
-frame (plus a camera orbit step for turntables): the worker parses it with scurve.py's own
-parser and builds the scene with scurve.py's own code, so a farm frame is reproduced locally
-by ``scurve.py ARGS`` with the same arguments (``argv`` in the manifest).
+frame (plus a camera orbit step for turntables, the frame for animations): the worker
+parses it with scurve.py's own parser and builds the scene with scurve.py's own code, so a
+farm frame is reproduced locally by ``scurve.py ARGS`` with the same arguments (``argv``
+in the manifest; an animation's frame k by ``scurve.py ARGS --frame-range k k``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+from render_scenes.animate import frame_params
 from render_scenes.common import UsageError, temp_beside
 
 __all__ = ["Job", "Sweep", "animate_jobs", "frames_done", "grid_jobs", "load_manifest",
            "parse_sweep", "png_bytes_ok", "png_ok", "turntable_jobs", "write_manifest"]
 
 #: Bumped when a job's meaning changes, so older frames are not taken as done.
-JOB_FORMAT = 1
-#: Flags the farm owns; they cannot be swept.
+#: 2: animation frames come from the procedural mirror's keyframes.
+JOB_FORMAT = 2
+#: Flags that name outputs or choose the frames; they cannot be swept.
 NOT_SWEPT = {"--out", "--turntable", "--video", "--save-blend", "--fps", "--help", "--animate",
-             "--frames"}
+             "--frames", "--frame-range"}
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -52,8 +55,8 @@ class Job:
     ``argv`` are scurve.py scene arguments (without ``--out``), ``values`` the
     ``(parameter, value)`` pairs that label it, ``orbit`` ``(k, n)`` for the k-th of n
     turntable steps (camera turned by 2πk/n radians about the mirror), else None.
-    ``ends`` (animations): the arguments of the first and last frame; the stage and camera
-    are fitted around the larger of the two mirrors, the same for every frame.
+    ``frame``: for animations the 1-based frame of ``argv``'s ``--animate ... --frames N``
+    that this job renders.
     """
 
     index: int
@@ -62,7 +65,6 @@ class Job:
     values: tuple[tuple[str, str], ...] = ()
     orbit: tuple[int, int] | None = None
     frame: int = 1
-    ends: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def file(self) -> str:
@@ -74,7 +76,7 @@ class Job:
 
     def key(self) -> str:
         """Digest of everything that decides the picture: same key, same pixels."""
-        blob = json.dumps([JOB_FORMAT, self.argv, self.orbit, self.frame, self.ends])
+        blob = json.dumps([JOB_FORMAT, self.argv, self.orbit, self.frame])
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +84,6 @@ class Job:
         return {"index": self.index, "file": self.file, "kind": self.kind,
                 "params": dict(self.values), "argv": list(self.argv),
                 "orbit": list(self.orbit) if self.orbit else None, "frame": self.frame,
-                "ends": [list(e) for e in self.ends] if self.ends else None,
                 "key": self.key()}
 
 
@@ -105,12 +106,8 @@ def _is_integer_flag(action: argparse.Action) -> bool:
     return False
 
 
-def _numeric_values(spec: str, text: str, count: int | None) -> list[float]:
+def _numeric_values(spec: str, text: str) -> list[float]:
     parts = text.split(":")
-    if count is not None:  # --animate NAME=A:B --frames N
-        if len(parts) != 2:
-            raise UsageError(f"{spec!r}: expected NAME=START:STOP (the count is --frames)")
-        parts.append(str(count))
     if len(parts) != 3:
         raise UsageError(f"{spec!r}: expected NAME=START:STOP:COUNT")
     try:
@@ -126,12 +123,12 @@ def _numeric_values(spec: str, text: str, count: int | None) -> list[float]:
     return [a + (b - a) * i / (n - 1) if n > 1 else a for i in range(n)]
 
 
-def parse_sweep(parser: argparse.ArgumentParser, spec: str, count: int | None = None) -> Sweep:
+def parse_sweep(parser: argparse.ArgumentParser, spec: str) -> Sweep:
     """``NAME=START:STOP:COUNT`` (evenly spaced, both ends included) or ``NAME=V1,V2,...``.
 
     ``NAME`` is any single-valued scene flag of scurve.py without its dashes (``s_amplitude``,
     ``sun_elevation``, ``camera``, ``match_heights``...), values in the flag's own units
-    (degrees for angles). With ``count`` (``--animate``), the form is ``NAME=START:STOP``.
+    (degrees for angles).
     Values are not range-checked here: a worker rejects a bad one by name for its frame only.
 
     Raises
@@ -147,11 +144,11 @@ def parse_sweep(parser: argparse.ArgumentParser, spec: str, count: int | None = 
     boolean = isinstance(action, argparse.BooleanOptionalAction)
     if action.nargs not in (None, 0) and not boolean:
         raise UsageError(f"{spec!r}: {flag} takes {action.nargs} values and cannot be swept")
-    if ":" in text or count is not None:
+    if ":" in text:
         if boolean or action.choices is not None or action.type is None:
             raise UsageError(f"{spec!r}: {flag} is not numeric; list the values: "
                              f"{name}=A,B,...")
-        numbers = _numeric_values(spec, text, count)
+        numbers = _numeric_values(spec, text)
         if _is_integer_flag(action):
             if any(abs(v - round(v)) > 1e-9 for v in numbers):
                 raise UsageError(f"{spec!r}: {flag} takes whole numbers and the steps are not")
@@ -195,16 +192,28 @@ def turntable_jobs(base: Sequence[str], n: int) -> list[Job]:
                 orbit=(k, n), frame=k + 1) for k in range(n)]
 
 
-def animate_jobs(base: Sequence[str], sweep: Sweep) -> list[Job]:
-    """One frame per value of ``sweep`` (``--animate NAME=A:B --frames N``).
+def animate_jobs(base: Sequence[str], args: argparse.Namespace) -> list[Job]:
+    """One job per frame of an animation: ``base`` are scurve.py arguments with
+    ``--animate PARAM=A:B --frames N`` and ``args`` what scurve.py parsed from them.
 
-    Each frame's scene is staged around the larger end's mirror (the camera stays put),
-    then the mirror is rebuilt with the frame's value; no keyframes are needed.
+    Every job has the same arguments and its own ``frame``: the worker stages the scene as
+    ``scurve.py --animate`` does (keyframes on the procedural mirror, stage fitted around
+    the larger end) and renders frame k, so farm frame k equals scurve.py's frame k.
     """
-    ends = ((*base, *sweep.argvs[0]), (*base, *sweep.argvs[-1]))
-    return [Job(k + 1, "animate", (*base, *argv), ((sweep.name, value),), frame=k + 1,
-                ends=ends)
-            for k, (value, argv) in enumerate(zip(sweep.values, sweep.argvs, strict=True))]
+    jobs = []
+    for k in range(1, args.frames + 1):
+        params = frame_params(args.params, args.animate, k, args.frames)
+        values = tuple((a.field, _shown(a.field, getattr(params, a.field)))
+                       for a in args.animate)
+        jobs.append(Job(k, "animate", tuple(base), values, frame=k))
+    return jobs
+
+
+def _shown(field: str, value: float) -> str:
+    """A parameter's value in its flag's units (degrees for the arch angle)."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{math.degrees(value) if field == 'arch_angle' else value:.6g}"
 
 
 # -- outputs on disk ---------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A Dask worker process imports ``bpy`` once (on its first job) and renders many frames.
 Each job builds its own factory-fresh scene through ``scurve.staged_scene`` from the
 job's scurve.py arguments, so a frame does not depend on which worker rendered it or
-what it rendered before, and equals ``scurve.py`` run locally with the same arguments.
+what it rendered before, and equals ``scurve.py`` run locally with the same arguments
+(an animation's frame k: frame k of ``scurve.py --animate``, from the same keyframes).
 The add-on is registered only while a job's scene is built and rendered (bpy 4.5 hangs
 at exit with a class left registered). Nothing is written outside a private temporary
 folder: the client gets the bytes and writes the files, so no shared file system is needed.
@@ -62,7 +63,8 @@ def render_job(job: dict[str, Any], cycles_threads: int = 0,
 
     ``cycles_threads`` > 0 fixes Cycles' thread count (0: all of this machine's cores).
     Pixels do not depend on it. With ``save_blend`` the scene is also returned as a
-    compressed .blend that renders the frame with ``blender -b FILE -f 1``.
+    compressed .blend that renders the frame with ``blender -b FILE -f 1`` (an
+    animation's: ``-f K`` with K the job's ``frame``).
 
     Raises
     ------
@@ -110,20 +112,21 @@ def _render(job: dict[str, Any], tmp: Path, cycles_threads: int,
     import bpy
     from mathutils import Matrix
 
-    from render_scenes import scurve
+    from render_scenes import animate, scurve
     from render_scenes.common import UsageError, render_png
 
     out = tmp / job["file"]
     try:
-        args = scurve.parse_args([*job["argv"], "--out", str(out)])
-        ends = [scurve.parse_args([*e, "--out", str(out)]) for e in job.get("ends") or ()]
+        # With --animate scurve.py's --out is the frames' folder (never written here).
+        args = scurve.parse_args([*job["argv"], "--out", str(out.with_suffix(""))
+                                  if job["kind"] == "animate" else str(out)])
     except UsageError as exc:
         raise ValueError(str(exc)) from None
-    staging = max(ends, key=lambda a: _extent(a.params)) if ends else args
     try:
-        with scurve.staged_scene(staging) as (scene, mirror):
-            if staging.params != args.params:
-                _rebuild_mirror(bpy, mirror, args.params)
+        # The scene scurve.py builds, keyframes and all for an animation.
+        with scurve.staged_scene(args) as (scene, mirror):
+            if args.animate:
+                animate.apply_frame(scene, mirror, args, job["frame"])
             if cycles_threads > 0:
                 scene.render.threads_mode = "FIXED"
                 scene.render.threads = cycles_threads
@@ -132,36 +135,25 @@ def _render(job: dict[str, Any], tmp: Path, cycles_threads: int,
                 scurve.orbit_camera(Matrix, scene, mirror, scene.camera.matrix_world.copy(),
                                     k, n)
             render_png(bpy, scene, out)
-            blend = _blend_bytes(bpy, scene, tmp, out.stem) if save_blend else None
+            blend = (_blend_bytes(bpy, scene, tmp, out.stem, bool(args.animate))
+                     if save_blend else None)
     except scurve.SceneError as exc:
         raise ValueError(str(exc)) from None
     return out.read_bytes(), blend
 
 
-def _extent(params: Any) -> float:
-    """Squared diagonal of the mirror's bounding box, m²: which animation end is larger."""
-    from scurve_geom import build_grid
+def _blend_bytes(bpy: Any, scene: Any, tmp: Path, stem: str, animated: bool) -> bytes:
+    """The scene as a self-contained .blend with images packed; ``blender -b FILE -f K``
+    writes ``STEM_000K.png`` beside the file.
 
-    v = build_grid(params).vertices
-    return float(((v.max(axis=0) - v.min(axis=0)) ** 2).sum())
-
-
-def _rebuild_mirror(bpy: Any, mirror: Any, params: Any) -> None:
-    """The staged mirror rebuilt in place with ``params`` by the add-on's Edit S-Curve
-    (stage, camera and materials stay)."""
-    bpy.context.view_layer.objects.active = mirror
-    result = bpy.ops.object.scurve_mirror_edit(**params.to_dict())
-    if result != {"FINISHED"}:
-        raise RuntimeError(f"Edit S-Curve returned {result}")
-
-
-def _blend_bytes(bpy: Any, scene: Any, tmp: Path, stem: str) -> bytes:
-    """The scene as a self-contained .blend: images packed, frame 1 the job's frame, and
-    ``blender -b FILE -f 1`` writing ``STEM_0001.png`` beside the file."""
-    # The job's camera and mesh are baked in (nothing is animated), and Cycles' seed does
-    # not follow the frame, so frame 1 is the job's frame.
-    scene.frame_start = scene.frame_end = 1
-    scene.frame_current = 1
+    ``animated``: the scene keeps its frame range and keyframes (the Geometry Nodes mirror
+    needs no add-on), saved at the job's frame, so ``-f K`` renders frame K of the
+    animation. Otherwise frame 1 is the job's frame: its camera and mesh are baked in and
+    Cycles' seed does not follow the frame.
+    """
+    if not animated:
+        scene.frame_start = scene.frame_end = 1
+        scene.frame_current = 1
     scene.render.filepath = f"//{stem}_"
     scene.render.use_file_extension = True
     bpy.ops.file.pack_all()

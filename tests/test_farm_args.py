@@ -84,12 +84,17 @@ def test_turntable_and_animation_jobs(tmp_path: Path) -> None:
     assert [(j.orbit, j.frame, j.argv) for j in ns.jobs] == [((k, 4), k + 1, tuple(TINY))
                                                              for k in range(4)]
     assert ns.jobs[1].label == "orbit=90deg"
-    ns = parse(tmp_path, "--animate", "s_amplitude=0:0.9", "--frames", "4")
+    anim = ("--animate", "s_amplitude=0:0.9", "--frames", "4", "--animate", "arch-angle=90:180")
+    ns = parse(tmp_path, *anim)
     assert ns.kind == "animate"
-    assert [(j.frame, j.argv) for j in ns.jobs] == [
-        (k + 1, ("--s-amplitude", v)) for k, v in enumerate(["0", "0.3", "0.6", "0.9"])]
-    # Every frame is staged around the same ends, so the camera stays put.
-    assert {j.ends for j in ns.jobs} == {(("--s-amplitude", "0"), ("--s-amplitude", "0.9"))}
+    # One scene (scurve.py's, keyframed) for every frame; the job picks the frame.
+    assert [(j.index, j.frame, j.argv) for j in ns.jobs] == [(k, k, anim) for k in range(1, 5)]
+    assert [j.label for j in ns.jobs] == [
+        f"s_amplitude={a}, arch_angle={d}" for a, d in [("0", "90"), ("0.3", "120"),
+                                                         ("0.6", "150"), ("0.9", "180")]]
+    assert len({j.key() for j in ns.jobs}) == 4
+    ns = parse(tmp_path, "--animate", "length_segments=2:8", "--frames", "3")
+    assert [j.label for j in ns.jobs] == [f"length_segments={n}" for n in (2, 5, 8)]
     assert parse(tmp_path).jobs == [Job(1, "still", ())]
 
 
@@ -130,11 +135,15 @@ def test_values_are_checked_by_the_worker_not_here(tmp_path: Path) -> None:
         (["--sweep", "radius=1,,2"], "an empty value"),
         (["--sweep", "radius=1,2", "--sweep", "radius=3,4"], "names a parameter twice"),
         (["--sweep", "radius=1,2", "--turntable", "3"], "choose one of --sweep, --turntable"),
-        (["--animate", "radius=1:2"], "--animate NAME=A:B and --frames N go together"),
-        (["--animate", "radius=1:2:3", "--frames", "3"], "expected NAME=START:STOP"),
+        (["--animate", "radius=1:2:3", "--frames", "3"], "'1:2:3' is not two numbers A:B"),
+        (["--animate", "sun_elevation=0:90"], "'sun_elevation' cannot be animated"),
+        (["--animate", "radius=1:2", "--frames", "3", "--frame-range", "1", "2"],
+         "--frame-range: the farm renders every frame"),
+        (["--animate", "radius=1:2", "--sweep", "s_amplitude=0,1"], "choose one of"),
         (["--turntable", "1"], "at least 2 frames"),
         (["--video"], "--video needs --turntable or --animate"),
-        (["--frames", "0", "--animate", "radius=1:2"], "not a positive integer"),
+        (["--frames", "1", "--animate", "radius=1:2"], "needs at least 2 frames"),
+        (["--frames", "3", "--animate", "s_amplitude=0:9"], "--animate at frame 2: "),
         (["--workers", "2", "--scheduler", "tcp://h:8786"], "--workers sizes the LocalCluster"),
         (["--cycles-threads", "-1"], "--cycles-threads -1"),
         (["--connect-timeout", "0"], "--connect-timeout 0"),
