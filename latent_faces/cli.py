@@ -7,6 +7,7 @@ torch is imported only by the commands that need it.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def _positive_int(s: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _int_list(s: str) -> tuple[int, ...]:
+    try:
+        v = tuple(int(x) for x in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {s!r}"
+                                         ) from None
+    if any(x < 0 for x in v):
+        raise argparse.ArgumentTypeError(f"must be >= 0: {s!r}")
     return v
 
 
@@ -80,6 +92,25 @@ def _build_parser() -> _Parser:
     t.add_argument("--r-loss-factor", type=_positive_float, help="override the preset")
     t.add_argument("--kl-weight", type=_nonneg_float, help="override the preset")
     t.add_argument("--leaky-slope", type=_nonneg_float, default=0.3)
+    t.add_argument("--dropout", type=_nonneg_float, default=0.25,
+                   help="dropout rate after each conv block (Foster: 0.25)")
+    t.add_argument("--decoder", choices=["foster", "resup"], default="foster",
+                   help="foster: transposed convs (the reference); resup: upsample + conv + "
+                        "residual blocks + pixel shuffle")
+    t.add_argument("--enc-filters", type=_int_list, help="encoder channels, e.g. 32,64,64,64")
+    t.add_argument("--dec-filters", type=_int_list,
+                   help="decoder channels (resup: one per stage, e.g. 96,64,32)")
+    t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
+    t.add_argument("--fc-channels", type=_positive_int, help="resup: channels of the 6x6 map")
+    t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="cosine: lr → lr-min over --lr-horizon epochs, then lr-min")
+    t.add_argument("--lr-min", type=_nonneg_float, default=0.0)
+    t.add_argument("--lr-horizon", type=_positive_int,
+                   help="epochs of the cosine decay (default: --epochs); may be changed "
+                        "on --resume")
+    t.add_argument("--epoch-size", type=_positive_int,
+                   help="images per epoch, drawn without replacement from the n-train "
+                        "pool (default: the whole pool); checkpoints come once per epoch")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive_int, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -132,16 +163,28 @@ def _cmd_train(a) -> None:
     from .train import TrainConfig, train
 
     pre = dict(PRESETS[a.preset])
-    model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
-                        leaky_slope=a.leaky_slope)
+    arch = {k: getattr(a, k) for k in ("enc_filters", "dec_filters", "res_blocks",
+                                       "fc_channels") if getattr(a, k) is not None}
+    if a.decoder == "resup":
+        arch.setdefault("dec_filters", (96, 64, 32))
+        arch.setdefault("res_blocks", (1,) * len(arch["dec_filters"]))
+    try:
+        model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
+                            leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
+                            **arch)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):
         if getattr(a, k) is not None:
             pre[k] = getattr(a, k)
     cfg = TrainConfig(out=str(out), model=model, task=a.task, lr=a.lr, batch_size=a.batch_size,
                       epochs=a.epochs, seed=a.seed, n_train=a.n_train, n_test=a.n_test,
-                      data=a.data, threads=a.threads, progress=not a.quiet, init=a.init, **pre)
+                      data=a.data, threads=a.threads, progress=not a.quiet, init=a.init,
+                      lr_schedule=a.lr_schedule, lr_min=a.lr_min,
+                      lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
+                      command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
-        train(cfg, resume=a.resume)
+        train(cfg, resume=a.resume, lr_horizon=a.lr_horizon)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(f"wrote {out}/checkpoint.pt, loss.csv, loss.png, samples.png, decoder.npz")
@@ -200,7 +243,9 @@ def _cmd_study(a) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         a = _build_parser().parse_args(argv)
+        a.argv = argv
         {"train": _cmd_train, "decode": _cmd_decode, "export": _cmd_export,
          "faces": _cmd_faces, "study": _cmd_study}[a.cmd](a)
     except UsageError as e:
