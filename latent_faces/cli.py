@@ -1,4 +1,4 @@
-"""Command line: ``python -m latent_faces {train,decode,export,faces,study} ...``.
+"""Command line: ``python -m latent_faces {train,decode,export,evaluate,faces,study} ...``.
 
 Bad arguments exit with status 2 and one line on stderr (no usage block, no traceback);
 torch is imported only by the commands that need it.
@@ -10,6 +10,8 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+
+import numpy as np
 
 __all__ = ["main"]
 
@@ -44,6 +46,16 @@ def _int_list(s: str) -> tuple[int, ...]:
     return v
 
 
+def _nonneg_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
 def _nonneg_float(s: str) -> float:
     try:
         v = float(s)
@@ -69,6 +81,12 @@ PRESETS = {
     # A plain deterministic AE.
     "ae": dict(variational=False, recon_loss="mse", r_loss_factor=1.0, kl_weight=0.0),
 }
+
+
+# A sheet of 4096 faces is 8 × 512 tiles, 786 × 50 178 px, ~120 MB in memory while it is
+# written; far larger sheets exhaust memory (100 000 faces: 2.9 GB) and no viewer opens them.
+MAX_DECODE_COUNT = 4096
+_DECODE_BATCH = 64  # faces decoded at a time: bounds the decoder's working memory
 
 
 def _build_parser() -> _Parser:
@@ -119,7 +137,8 @@ def _build_parser() -> _Parser:
 
     d = sub.add_parser("decode", help="decode random latents to a contact sheet (numpy only)")
     d.add_argument("--out", required=True, help="PNG file to write")
-    d.add_argument("--count", type=_positive_int, default=16)
+    d.add_argument("--count", type=_positive_int, default=16,
+                   help=f"faces on the sheet, at most {MAX_DECODE_COUNT}")
     d.add_argument("--decoder", help="exported .npz (default: the shipped decoder)")
     d.add_argument("--mode", choices=["normal", "uniform", "interpolate"], default="normal")
     d.add_argument("--boundary", type=_positive_float, default=1.0,
@@ -131,6 +150,20 @@ def _build_parser() -> _Parser:
     e = sub.add_parser("export", help="export a checkpoint's decoder to .npz (needs torch)")
     e.add_argument("checkpoint")
     e.add_argument("--out", required=True)
+    e.add_argument("--fit-prior", type=_nonneg_int, default=0, metavar="N",
+                   help="fold a Gaussian fitted to N encoded training faces into the decoder "
+                        "(0: decode N(0, I) as trained)")
+
+    v = sub.add_parser("evaluate", help="metrics vs the targets, learning curves (needs torch)")
+    v.add_argument("run", help="training folder (checkpoint.pt, loss.csv)")
+    v.add_argument("--out", required=True, help="folder for metrics.json, targets.md, PNGs")
+    v.add_argument("--decoder", help="evaluate this exported .npz (numpy decoder) instead of "
+                                     "exporting the checkpoint")
+    v.add_argument("--fit-prior", type=_nonneg_int, default=5000, metavar="N",
+                   help="without --decoder: as for export (default 5000)")
+    v.add_argument("--n-samples", type=_positive_int, default=100)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--threads", type=_positive_int, default=1)
 
     f = sub.add_parser("faces", help="contact sheet of synthetic training faces")
     f.add_argument("--out", required=True)
@@ -201,23 +234,53 @@ def _cmd_decode(a) -> None:
         raise UsageError(f"--decoder: {e}") from None
     if a.mode == "interpolate" and a.count < 2:
         raise UsageError("--count must be >= 2 for --mode interpolate")
-    z = sample_latents(a.mode, a.count, a.seed, boundary=a.boundary, z_dim=dec.z_dim)
+    if a.count > MAX_DECODE_COUNT:
+        raise UsageError(f"--count: at most {MAX_DECODE_COUNT} faces per sheet, got {a.count} "
+                         f"(write several sheets with different --seed)")
     out = Path(a.out)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out: must be a .png file, got {out.name!r}")
     if not out.parent.is_dir():
         raise UsageError(f"--out: folder does not exist: {out.parent}")
-    save_png(out, dec.decode(z), a.cols, palette=a.palette)
+    z = sample_latents(a.mode, a.count, a.seed, boundary=a.boundary, z_dim=dec.z_dim)
+    imgs = np.empty((a.count, dec.image_size, dec.image_size, 3), np.uint8)
+    for i in range(0, a.count, _DECODE_BATCH):
+        imgs[i:i + _DECODE_BATCH] = np.round(dec.decode(z[i:i + _DECODE_BATCH]) * 255)
+    try:
+        save_png(out, imgs, a.cols, palette=a.palette)
+    except OSError as e:
+        raise UsageError(f"--out: cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out} ({a.count} faces, {a.mode}, decoder {path.name})")
 
 
 def _cmd_export(a) -> None:
     if not Path(a.checkpoint).is_file():
         raise UsageError(f"checkpoint not found: {a.checkpoint}")
-    from .export import export_decoder
-    from .train import load_model
+    if not Path(a.out).resolve().parent.is_dir():
+        raise UsageError(f"--out: folder does not exist: {Path(a.out).parent}")
+    from .export import export_checkpoint
 
-    model, cfg = load_model(a.checkpoint)
-    export_decoder(model.decoder, a.out, meta={"train_config": cfg.to_dict()})
-    print(f"wrote {a.out}")
+    meta = export_checkpoint(a.checkpoint, a.out, fit_prior=a.fit_prior)
+    print(f"wrote {a.out} ({meta['epochs_trained']} epochs, {meta['images_seen']} images, "
+          f"{meta['cpu_hours']:.2f} CPU-h, prior {meta['latent_prior']['kind']})")
+
+
+def _cmd_evaluate(a) -> None:
+    run = Path(a.run)
+    if not (run / "checkpoint.pt").is_file():
+        raise UsageError(f"no checkpoint.pt in {run}")
+    if a.decoder is not None and not Path(a.decoder).is_file():
+        raise UsageError(f"--decoder: not found: {a.decoder}")
+    from .evaluate import evaluate_run
+
+    try:
+        res = evaluate_run(run, a.out, decoder=a.decoder, fit_prior=a.fit_prior,
+                           n_samples=a.n_samples, seed=a.seed, threads=a.threads)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    from .evaluate import targets_markdown
+
+    print(targets_markdown(res))
 
 
 def _cmd_faces(a) -> None:
@@ -247,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         a = _build_parser().parse_args(argv)
         a.argv = argv
         {"train": _cmd_train, "decode": _cmd_decode, "export": _cmd_export,
-         "faces": _cmd_faces, "study": _cmd_study}[a.cmd](a)
+         "evaluate": _cmd_evaluate, "faces": _cmd_faces, "study": _cmd_study}[a.cmd](a)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

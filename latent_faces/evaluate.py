@@ -163,3 +163,59 @@ def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
     (out / "metrics.json").write_text(json.dumps(data, indent=1))
     (out / "targets.md").write_text(targets_markdown(res) + "\n")
     save_png(out / "samples.png", res["images"][:32], 8)
+
+
+def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
+                 fit_prior: int = 5000, n_samples: int = 100, seed: int = 0,
+                 threads: int = 1) -> dict:
+    """Evaluate a training run (or an exported decoder of it) against :data:`TARGETS`.
+
+    Without ``decoder``, the run's current ``checkpoint.pt`` is copied to
+    ``out/checkpoint.pt`` (a fixed snapshot: the run may still be writing) and exported to
+    ``out/decoder.npz`` with the fitted latent Gaussian (``fit_prior`` images); with
+    ``decoder``, that file is evaluated.  Samples are always decoded by the numpy decoder,
+    i.e. exactly what ships.  The test reconstruction MSE is the run's logged ``test_recon`` of
+    the decoder's epoch.  Appends the result to ``run/evals.jsonl`` and plots all evaluations
+    of the run with its loss curves into ``out/curves.png``.
+    """
+    import shutil
+
+    import torch
+
+    from .export import export_checkpoint
+    from .numpy_decoder import NumpyDecoder
+
+    torch.set_num_threads(threads)
+    run, out = Path(run), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if decoder is None:
+        snap = out / "checkpoint.pt"
+        shutil.copyfile(run / "checkpoint.pt", snap)
+        decoder = str(out / "decoder.npz")
+        export_checkpoint(snap, decoder, fit_prior=fit_prior)
+    dec = NumpyDecoder.load(decoder)
+    meta = dec.header.get("meta", {})
+    rows = read_history(run)
+    epoch = int(meta.get("epochs_trained", len(rows)))
+    if not 1 <= epoch <= len(rows):
+        raise ValueError(f"{decoder}: trained {epoch} epochs, {run}/loss.csv has {len(rows)}")
+    row = rows[epoch - 1]
+
+    def decode(z: np.ndarray) -> np.ndarray:
+        return np.concatenate([dec.decode(z[i:i + 50]) for i in range(0, len(z), 50)])
+
+    res = evaluate_decoder(decode, n_samples, seed, dec.z_dim, float(row["test_recon"]))
+    info = {"run": str(run), "decoder": str(decoder), "epoch": epoch,
+            "images_seen": int(sum(int(r["images"]) for r in rows[:epoch])),
+            "cpu_hours": meta.get("cpu_hours"), "latent_prior": meta.get("latent_prior"),
+            "seed": seed}
+    write_report(res, out, info)
+    record = {**info, **{k: v for k, v in res.items() if k not in ("images", "targets")}}
+    with open(run / "evals.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+    evals = [json.loads(line) for line in (run / "evals.jsonl").read_text().splitlines()
+             if line.strip()]
+    evals = sorted({e["epoch"]: e for e in evals if e.get("seed") == seed}.values(),
+                   key=lambda e: e["epoch"])
+    plot_curves(rows, out / "curves.png", title=str(run), evals=evals)
+    return res

@@ -133,3 +133,68 @@ def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
         np.savez_compressed(f, header=np.array(json.dumps(header)), **arrs)
     tmp.replace(path)
     return path
+
+
+def training_images(cfg, n: int) -> np.ndarray:
+    """The first ``n`` training images of the run ``cfg`` (a ``TrainConfig``), uint8.
+
+    Synthetic runs reuse the run's cached training array when it exists (same faces:
+    indices 0..n-1 of the run's seed); folder runs read the first ``n`` train-split files.
+    """
+    from .data import ImageFolderStream
+    from .synth import generate_faces
+
+    if cfg.data is not None:
+        stream = ImageFolderStream(cfg.data, "train", limit=n)
+        return np.stack(list(stream.iter_images()))
+    cache = Path(cfg.out) / "cache" / f"synth_train_s{cfg.seed}_n{cfg.n_train}.npy"
+    if cache.exists() and cfg.n_train >= n:
+        return np.load(cache, mmap_mode="r")[:n]
+    return generate_faces(n, seed=cfg.seed, start=0)
+
+
+def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int = 0) -> dict:
+    """Export a training checkpoint's decoder with its run provenance in the header.
+
+    Parameters
+    ----------
+    checkpoint : path of a ``checkpoint.pt`` written by :func:`latent_faces.train.train`
+    path : the ``.npz`` to write
+    fit_prior : int
+        If > 0, fit a Gaussian to the encodings of this many training images and fold it into
+        the decoder (:mod:`latent_faces.prior`), so that N(0, I) inputs sample that Gaussian.
+
+    Returns
+    -------
+    dict
+        The header's ``meta``: ``train_config``, ``sessions`` (command, epochs, CPU seconds,
+        git commit of each training session), ``epochs_trained``, ``images_seen``,
+        ``cpu_hours``, ``latent_prior``.
+    """
+    import torch
+
+    from .models import ConvAutoencoder
+    from .prior import fit_latent_gaussian, fold_latent_gaussian
+    from .train import TrainConfig, run_summary
+
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    cfg = TrainConfig.from_dict(ck["config"])
+    model = ConvAutoencoder(cfg.model)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    decoder = model.decoder
+    prior: dict = {"kind": "standard-normal"}
+    if fit_prior > 0:
+        g = fit_latent_gaussian(model, training_images(cfg, fit_prior))
+        decoder = fold_latent_gaussian(decoder, g["mean"], g["cov"])
+        eig = np.linalg.eigvalsh(g["cov"])
+        prior = {"kind": "fitted-gaussian", "n_images": g["n_images"],
+                 "images": "the run's first training images",
+                 "mean_norm": float(np.linalg.norm(g["mean"])),
+                 "cov_trace": float(np.trace(g["cov"])),
+                 "cov_eig_max": float(eig[-1]), "cov_eig_min": float(eig[0])}
+    meta = {"train_config": cfg.to_dict(), "checkpoint": str(checkpoint),
+            **run_summary(ck.get("history", []), ck.get("sessions", [])),
+            "latent_prior": prior}
+    export_decoder(decoder, path, meta=meta)
+    return meta
