@@ -156,22 +156,31 @@ def diversity(f: np.ndarray) -> float:
     return float(d.sum() / (n * (n - 1)))
 
 
-def sharpness(images: np.ndarray) -> float:
+def sharpness(images: np.ndarray, downsample: int = 1) -> float:
     """Mean absolute 4-neighbour Laplacian of the BT.601 grey image, per pixel.
 
     Parameters
     ----------
     images : ndarray, (N, H, W, 3) uint8 or float in [0, 1]
+    downsample : int
+        Box-average ``downsample × downsample`` blocks first.  With 2, a pattern of period
+        2 px (the grid artefacts of pixel-shuffle and stride-2 transposed-conv decoders)
+        averages out exactly and cannot pass for detail; at full resolution it can.
 
     Returns
     -------
     float
         Mean over the N images and all interior pixels, in grey levels of [0, 1].  Blur
-        lowers it (a Gaussian blur of σ = 1 px roughly halves it on the synthetic faces);
-        compare models by the ratio to real faces.
+        lowers it (a Gaussian blur of σ = 1 px gives 0.39 of the sharp value on the synthetic
+        faces at full resolution, 0.62 after 2× downsampling); compare models by the ratio to
+        real faces at the same ``downsample``.
     """
     x = np.asarray(images)
     x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
+    if downsample > 1:
+        b, h, w, c = x.shape
+        k = downsample
+        x = x[:, : h // k * k, : w // k * k].reshape(b, h // k, k, w // k, k, c).mean((2, 4))
     g = x @ np.array([0.299, 0.587, 0.114], np.float32)
     lap = (g[:, :-2, 1:-1] + g[:, 2:, 1:-1] + g[:, 1:-1, :-2] + g[:, 1:-1, 2:]
            - 4 * g[:, 1:-1, 1:-1])
