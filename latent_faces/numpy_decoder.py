@@ -8,7 +8,7 @@ Two decoder kinds (``header["decoder"]``):
   kernel tap (ky, kx) lands on output pixel (2i + ky − p, 2j + kx − p).
 * ``"resup"`` (format version 2): Linear → LeakyReLU → stages of [nearest 2× upsample →
   3 × 3 conv → LeakyReLU → residual blocks] → 3 × 3 conv to 12 channels → 2× pixel shuffle.
-  A 3 × 3 "same" conv is the same matmul followed by 9 shifted adds.
+  A 3 × 3 "same" conv is 9 matmuls (one per kernel tap) added at their shifts.
 
 BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.export`).
 """
@@ -76,13 +76,17 @@ def conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     bsz, h, wd, c_in = x.shape
     c_out = w.shape[1] // 9
-    y = (x.reshape(-1, c_in) @ w).reshape(bsz, h, wd, 3, 3, c_out)
-    # Input pixel p with tap ky feeds output pixel p − ky + 1, i.e. index p − ky + 2 of a
-    # frame padded by one pixel on each side.
+    taps = w.reshape(c_in, 9, c_out).transpose(1, 0, 2).copy()  # (9, C_in, C_out)
+    flat = x.reshape(-1, c_in)
+    # One matmul per tap with a contiguous (B·H·W, C_out) result, added at its shift: input
+    # pixel p with tap ky feeds output pixel p − ky + 1, i.e. index p − ky + 2 of a frame padded
+    # by one pixel on each side.  (One matmul for all taps followed by 9 adds of strided
+    # slices measured 1.3–2× slower at 48 × 48.)
     full = np.zeros((bsz, h + 2, wd + 2, c_out), np.float32)
     for ky in range(3):
         for kx in range(3):
-            full[:, 2 - ky:2 - ky + h, 2 - kx:2 - kx + wd] += y[:, :, :, ky, kx]
+            full[:, 2 - ky:2 - ky + h, 2 - kx:2 - kx + wd] += (flat @ taps[3 * ky + kx]).reshape(
+                bsz, h, wd, c_out)
     out = full[:, 1:h + 1, 1:wd + 1]
     out += b
     return out
