@@ -153,6 +153,8 @@ def _build_parser() -> _Parser:
     e.add_argument("--fit-prior", type=_nonneg_int, default=0, metavar="N",
                    help="fold a Gaussian fitted to N encoded training faces into the decoder "
                         "(0: decode N(0, I) as trained)")
+    e.add_argument("--temperature", type=_positive_float, default=1.0,
+                   help="with --fit-prior: scale the fitted Gaussian's spread (default 1)")
 
     v = sub.add_parser("evaluate", help="metrics vs the targets, learning curves (needs torch)")
     v.add_argument("run", help="training folder (checkpoint.pt, loss.csv)")
@@ -161,6 +163,8 @@ def _build_parser() -> _Parser:
                                      "exporting the checkpoint")
     v.add_argument("--fit-prior", type=_nonneg_int, default=5000, metavar="N",
                    help="without --decoder: as for export (default 5000)")
+    v.add_argument("--temperature", type=_positive_float, default=1.0,
+                   help="without --decoder: as for export")
     v.add_argument("--n-samples", type=_positive_int, default=100)
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--threads", type=_positive_int, default=1)
@@ -260,7 +264,8 @@ def _cmd_export(a) -> None:
         raise UsageError(f"--out: folder does not exist: {Path(a.out).parent}")
     from .export import export_checkpoint
 
-    meta = export_checkpoint(a.checkpoint, a.out, fit_prior=a.fit_prior)
+    meta = export_checkpoint(a.checkpoint, a.out, fit_prior=a.fit_prior,
+                             temperature=a.temperature)
     print(f"wrote {a.out} ({meta['epochs_trained']} epochs, {meta['images_seen']} images, "
           f"{meta['cpu_hours']:.2f} CPU-h, prior {meta['latent_prior']['kind']})")
 
@@ -275,7 +280,8 @@ def _cmd_evaluate(a) -> None:
 
     try:
         res = evaluate_run(run, a.out, decoder=a.decoder, fit_prior=a.fit_prior,
-                           n_samples=a.n_samples, seed=a.seed, threads=a.threads)
+                           n_samples=a.n_samples, seed=a.seed, threads=a.threads,
+                           temperature=a.temperature)
     except ValueError as e:
         raise UsageError(str(e)) from None
     from .evaluate import targets_markdown

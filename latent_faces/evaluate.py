@@ -171,9 +171,25 @@ def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
     save_png(out / "samples.png", res["images"][:32], 8)
 
 
+def _recon_sharpness(checkpoint: Path, n: int) -> dict:
+    """Sharpness ratios of the model's reconstructions of ``n`` test faces: how much of the
+    samples' blur is the decoder's, and how much comes from sampling between faces."""
+    import torch
+
+    from .score import sharpness
+    from .train import load_model, to_tensor
+
+    model, cfg = load_model(checkpoint)
+    test = generate_faces(n, seed=cfg.seed, start=_TEST_START)
+    with torch.no_grad():
+        rec = model(to_tensor(test))[0].numpy().transpose(0, 2, 3, 1)
+    return {"recon_sharpness_full_ratio": sharpness(rec) / sharpness(test),
+            "recon_sharpness_2x_ratio": sharpness(rec, 2) / sharpness(test, 2)}
+
+
 def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
                  fit_prior: int = 5000, n_samples: int = 100, seed: int = 0,
-                 threads: int = 1) -> dict:
+                 threads: int = 1, temperature: float = 1.0) -> dict:
     """Evaluate a training run (or an exported decoder of it) against :data:`TARGETS`.
 
     Without ``decoder``, the run's current ``checkpoint.pt`` is copied to
@@ -198,7 +214,7 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
         snap = out / "checkpoint.pt"
         shutil.copyfile(run / "checkpoint.pt", snap)
         decoder = str(out / "decoder.npz")
-        export_checkpoint(snap, decoder, fit_prior=fit_prior)
+        export_checkpoint(snap, decoder, fit_prior=fit_prior, temperature=temperature)
     dec = NumpyDecoder.load(decoder)
     meta = dec.header.get("meta", {})
     rows = read_history(run)
@@ -211,6 +227,8 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
         return np.concatenate([dec.decode(z[i:i + 50]) for i in range(0, len(z), 50)])
 
     res = evaluate_decoder(decode, n_samples, seed, dec.z_dim, float(row["test_recon"]))
+    if (out / "checkpoint.pt").is_file() and str(decoder) == str(out / "decoder.npz"):
+        res.update(_recon_sharpness(out / "checkpoint.pt", n_samples))
     info = {"run": str(run), "decoder": str(decoder), "epoch": epoch,
             "images_seen": int(sum(int(r["images"]) for r in rows[:epoch])),
             "cpu_hours": meta.get("cpu_hours"), "latent_prior": meta.get("latent_prior"),
@@ -221,7 +239,8 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
         f.write(json.dumps(record) + "\n")
     evals = [json.loads(line) for line in (run / "evals.jsonl").read_text().splitlines()
              if line.strip()]
-    evals = sorted({e["epoch"]: e for e in evals if e.get("seed") == seed}.values(),
+    evals = sorted({e["epoch"]: e for e in evals if e.get("seed") == seed
+                    and (e.get("latent_prior") or {}).get("temperature", 1.0) == 1.0}.values(),
                    key=lambda e: e["epoch"])
     plot_curves(rows, out / "curves.png", title=str(run), evals=evals)
     return res

@@ -153,7 +153,8 @@ def training_images(cfg, n: int) -> np.ndarray:
     return generate_faces(n, seed=cfg.seed, start=0)
 
 
-def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int = 0) -> dict:
+def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int = 0,
+                      temperature: float = 1.0) -> dict:
     """Export a training checkpoint's decoder with its run provenance in the header.
 
     Parameters
@@ -163,6 +164,9 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int =
     fit_prior : int
         If > 0, fit a Gaussian to the encodings of this many training images and fold it into
         the decoder (:mod:`latent_faces.prior`), so that N(0, I) inputs sample that Gaussian.
+    temperature : float
+        With ``fit_prior``: sample N(mean, temperature² · cov) instead (< 1: closer to the
+        mean, sharper and less diverse).
 
     Returns
     -------
@@ -186,9 +190,10 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int =
     prior: dict = {"kind": "standard-normal"}
     if fit_prior > 0:
         g = fit_latent_gaussian(model, training_images(cfg, fit_prior))
-        decoder = fold_latent_gaussian(decoder, g["mean"], g["cov"])
+        decoder = fold_latent_gaussian(decoder, g["mean"], g["cov"] * temperature**2)
         eig = np.linalg.eigvalsh(g["cov"])
         prior = {"kind": "fitted-gaussian", "n_images": g["n_images"],
+                 "temperature": temperature,
                  "images": "the run's first training images",
                  "mean_norm": float(np.linalg.norm(g["mean"])),
                  "cov_trace": float(np.trace(g["cov"])),
