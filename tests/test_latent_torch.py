@@ -171,6 +171,21 @@ def test_exported_header_records_the_run(tmp_path):
     assert meta2["sessions"] == meta["sessions"]
     assert meta2["latent_prior"]["kind"] == "fitted-gaussian"
     assert meta2["latent_prior"]["n_images"] == 40
+    # evaluate: snapshot + export + metrics against the targets + curves.
+    ev = tmp_path / "ev"
+    assert main(["evaluate", str(out), "--out", str(ev), "--fit-prior", "40",
+                 "--n-samples", "20"]) == 0
+    import json
+
+    m = json.loads((ev / "metrics.json").read_text())
+    assert set(m["targets"]) == {"precision", "recall", "diversity_ratio", "sharpness_ratio",
+                                 "test_recon_mse"}
+    assert m["test_recon_mse"] == float(_rows(out)[-1]["test_recon"])
+    assert m["sharpness_ratio"] == min(m["sharpness_full_ratio"], m["sharpness_2x_ratio"])
+    assert m["epoch"] == 2 and m["images_seen"] == 96
+    for f in ("curves.png", "samples.png", "targets.md", "decoder.npz", "checkpoint.pt"):
+        assert (ev / f).is_file(), f
+    assert len((out / "evals.jsonl").read_text().splitlines()) == 1
 
 
 def _randomise_batchnorm(module):
