@@ -2,9 +2,10 @@
 
 Run: ``.venv/bin/python bench/bench_train.py [--threads 2] [--batches 6]``.
 
-Prints training images/s (forward + backward + Adam step, batch 32, the reference VAE at
-96 × 96, z 200), the synthetic-face generation rate, and the time to decode 16 faces with the
-torch decoder and with the numpy decoder (same weights, BatchNorm folded), and their ratio.
+Prints the synthetic-face generation rate and, for the reference VAE (``foster``) and the
+shipped generator's architecture (``resup``): training images/s (forward + backward + Adam
+step, batch 32, 96 × 96, z 200), and the time to decode 16 faces with the torch decoder and
+with the numpy decoder (same weights, BatchNorm folded), and their ratio.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--arch", nargs="+", choices=["foster", "resup"],
+                    default=["foster", "resup"])
     a = ap.parse_args()
 
     from latent_faces import NumpyDecoder, sample_latents
@@ -48,47 +51,56 @@ def main() -> None:
     import torch
 
     from latent_faces.export import export_decoder
-    from latent_faces.models import ConvAutoencoder, loss_terms
+    from latent_faces.models import ConvAutoencoder, ModelConfig, loss_terms
     from latent_faces.train import to_tensor
 
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    model = ConvAutoencoder()
-    opt = torch.optim.Adam(model.parameters(), lr=5e-4)
-    x = to_tensor(faces[: a.batch_size])
+    # The reference network, and the shipped generator's architecture (see docs).
+    archs = {"foster": ModelConfig(),
+             "resup": ModelConfig(dropout=0.0, decoder="resup", dec_filters=(96, 64, 32),
+                                  res_blocks=(1, 1, 0), fc_channels=128)}
+    for name in a.arch:
+        torch.manual_seed(0)
+        model = ConvAutoencoder(archs[name])
+        opt = torch.optim.Adam(model.parameters(), lr=5e-4)
+        x = to_tensor(faces[: a.batch_size])
 
-    def step():
-        recon, mu, logvar = model(x)
-        loss = loss_terms(recon, x, mu, logvar)[0]
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        def step(model=model, opt=opt, x=x):
+            recon, mu, logvar = model(x)
+            loss = loss_terms(recon, x, mu, logvar)[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
-    step()
-    t = time.perf_counter()
-    for _ in range(a.batches):
         step()
-    dt = time.perf_counter() - t
-    print(f"training (threads={a.threads}, batch {a.batch_size}): "
-          f"{a.batches * a.batch_size / dt:.1f} images/s")
+        t = time.perf_counter()
+        for _ in range(a.batches):
+            step()
+        dt = time.perf_counter() - t
+        n_dec = sum(p.numel() for p in model.decoder.parameters())
+        print(f"{name}: training (threads={a.threads}, batch {a.batch_size}): "
+              f"{a.batches * a.batch_size / dt:.1f} images/s; decoder {n_dec / 1e6:.2f} M "
+              f"parameters")
 
-    model.eval()
-    with tempfile.TemporaryDirectory() as d:
-        path = export_decoder(model.decoder, Path(d) / "dec.npz")
-        dec = NumpyDecoder.load(path)
-    z = sample_latents("normal", 16, seed=0, z_dim=dec.z_dim)
-    zt = torch.from_numpy(z)
+        model.eval()
+        with tempfile.TemporaryDirectory() as d:
+            path = export_decoder(model.decoder, Path(d) / "dec.npz")
+            size = path.stat().st_size
+            dec = NumpyDecoder.load(path)
+        z = sample_latents("normal", 16, seed=0, z_dim=dec.z_dim)
+        zt = torch.from_numpy(z)
 
-    def torch_decode():
+        def torch_decode(model=model, zt=zt):
+            with torch.no_grad():
+                return model.decoder(zt)
+
+        t_torch = _best(torch_decode, 10)
+        t_np = _best(lambda dec=dec, z=z: dec.decode(z), 10)
         with torch.no_grad():
-            return model.decoder(zt)
-
-    t_torch = _best(torch_decode, 10)
-    t_np = _best(lambda: dec.decode(z), 10)
-    with torch.no_grad():
-        err = np.abs(dec.decode(z) - model.decoder(zt).numpy().transpose(0, 2, 3, 1)).max()
-    print(f"decode 16 faces: torch {1000 * t_torch:.1f} ms, numpy {1000 * t_np:.1f} ms, "
-          f"numpy/torch = {t_np / t_torch:.2f}, max abs diff {err:.1e}")
+            err = np.abs(dec.decode(z) - model.decoder(zt).numpy().transpose(0, 2, 3, 1)).max()
+        print(f"{name}: decode 16 faces: torch {1000 * t_torch:.1f} ms, numpy "
+              f"{1000 * t_np:.1f} ms, numpy/torch = {t_np / t_torch:.2f}, max abs diff "
+              f"{err:.1e}; .npz {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Command line: ``python -m latent_faces {train,decode,export,faces,study} ...``.
+"""Command line: ``python -m latent_faces {train,decode,export,evaluate,faces,study} ...``.
 
 Bad arguments exit with status 2 and one line on stderr (no usage block, no traceback);
 torch is imported only by the commands that need it.
@@ -7,8 +7,11 @@ torch is imported only by the commands that need it.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
+
+import numpy as np
 
 __all__ = ["main"]
 
@@ -29,6 +32,27 @@ def _positive_int(s: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
+    return v
+
+
+def _int_list(s: str) -> tuple[int, ...]:
+    try:
+        v = tuple(int(x) for x in s.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {s!r}"
+                                         ) from None
+    if any(x < 0 for x in v):
+        raise argparse.ArgumentTypeError(f"must be >= 0: {s!r}")
+    return v
+
+
+def _nonneg_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
     return v
 
 
@@ -59,6 +83,12 @@ PRESETS = {
 }
 
 
+# A sheet of 4096 faces is 8 × 512 tiles, 786 × 50 178 px, ~120 MB in memory while it is
+# written; far larger sheets exhaust memory (100 000 faces: 2.9 GB) and no viewer opens them.
+MAX_DECODE_COUNT = 4096
+_DECODE_BATCH = 64  # faces decoded at a time: bounds the decoder's working memory
+
+
 def _build_parser() -> _Parser:
     p = _Parser(prog="python -m latent_faces", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -80,6 +110,25 @@ def _build_parser() -> _Parser:
     t.add_argument("--r-loss-factor", type=_positive_float, help="override the preset")
     t.add_argument("--kl-weight", type=_nonneg_float, help="override the preset")
     t.add_argument("--leaky-slope", type=_nonneg_float, default=0.3)
+    t.add_argument("--dropout", type=_nonneg_float, default=0.25,
+                   help="dropout rate after each conv block (Foster: 0.25)")
+    t.add_argument("--decoder", choices=["foster", "resup"], default="foster",
+                   help="foster: transposed convs (the reference); resup: upsample + conv + "
+                        "residual blocks + pixel shuffle")
+    t.add_argument("--enc-filters", type=_int_list, help="encoder channels, e.g. 32,64,64,64")
+    t.add_argument("--dec-filters", type=_int_list,
+                   help="decoder channels (resup: one per stage, e.g. 96,64,32)")
+    t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
+    t.add_argument("--fc-channels", type=_positive_int, help="resup: channels of the 6x6 map")
+    t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
+                   help="cosine: lr → lr-min over --lr-horizon epochs, then lr-min")
+    t.add_argument("--lr-min", type=_nonneg_float, default=0.0)
+    t.add_argument("--lr-horizon", type=_positive_int,
+                   help="epochs of the cosine decay (default: --epochs); may be changed "
+                        "on --resume")
+    t.add_argument("--epoch-size", type=_positive_int,
+                   help="images per epoch, drawn without replacement from the n-train "
+                        "pool (default: the whole pool); checkpoints come once per epoch")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive_int, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -88,7 +137,8 @@ def _build_parser() -> _Parser:
 
     d = sub.add_parser("decode", help="decode random latents to a contact sheet (numpy only)")
     d.add_argument("--out", required=True, help="PNG file to write")
-    d.add_argument("--count", type=_positive_int, default=16)
+    d.add_argument("--count", type=_positive_int, default=16,
+                   help=f"faces on the sheet, at most {MAX_DECODE_COUNT}")
     d.add_argument("--decoder", help="exported .npz (default: the shipped decoder)")
     d.add_argument("--mode", choices=["normal", "uniform", "interpolate"], default="normal")
     d.add_argument("--boundary", type=_positive_float, default=1.0,
@@ -100,6 +150,24 @@ def _build_parser() -> _Parser:
     e = sub.add_parser("export", help="export a checkpoint's decoder to .npz (needs torch)")
     e.add_argument("checkpoint")
     e.add_argument("--out", required=True)
+    e.add_argument("--fit-prior", type=_nonneg_int, default=0, metavar="N",
+                   help="fold a Gaussian fitted to N encoded training faces into the decoder "
+                        "(0: decode N(0, I) as trained)")
+    e.add_argument("--temperature", type=_positive_float, default=1.0,
+                   help="with --fit-prior: scale the fitted Gaussian's spread (default 1)")
+
+    v = sub.add_parser("evaluate", help="metrics vs the targets, learning curves (needs torch)")
+    v.add_argument("run", help="training folder (checkpoint.pt, loss.csv)")
+    v.add_argument("--out", required=True, help="folder for metrics.json, targets.md, PNGs")
+    v.add_argument("--decoder", help="evaluate this exported .npz (numpy decoder) instead of "
+                                     "exporting the checkpoint")
+    v.add_argument("--fit-prior", type=_nonneg_int, default=5000, metavar="N",
+                   help="without --decoder: as for export (default 5000)")
+    v.add_argument("--temperature", type=_positive_float, default=1.0,
+                   help="without --decoder: as for export")
+    v.add_argument("--n-samples", type=_positive_int, default=100)
+    v.add_argument("--seed", type=int, default=0)
+    v.add_argument("--threads", type=_positive_int, default=1)
 
     f = sub.add_parser("faces", help="contact sheet of synthetic training faces")
     f.add_argument("--out", required=True)
@@ -132,16 +200,28 @@ def _cmd_train(a) -> None:
     from .train import TrainConfig, train
 
     pre = dict(PRESETS[a.preset])
-    model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
-                        leaky_slope=a.leaky_slope)
+    arch = {k: getattr(a, k) for k in ("enc_filters", "dec_filters", "res_blocks",
+                                       "fc_channels") if getattr(a, k) is not None}
+    if a.decoder == "resup":
+        arch.setdefault("dec_filters", (96, 64, 32))
+        arch.setdefault("res_blocks", (1,) * len(arch["dec_filters"]))
+    try:
+        model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
+                            leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
+                            **arch)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):
         if getattr(a, k) is not None:
             pre[k] = getattr(a, k)
     cfg = TrainConfig(out=str(out), model=model, task=a.task, lr=a.lr, batch_size=a.batch_size,
                       epochs=a.epochs, seed=a.seed, n_train=a.n_train, n_test=a.n_test,
-                      data=a.data, threads=a.threads, progress=not a.quiet, init=a.init, **pre)
+                      data=a.data, threads=a.threads, progress=not a.quiet, init=a.init,
+                      lr_schedule=a.lr_schedule, lr_min=a.lr_min,
+                      lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
+                      command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
-        train(cfg, resume=a.resume)
+        train(cfg, resume=a.resume, lr_horizon=a.lr_horizon)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(f"wrote {out}/checkpoint.pt, loss.csv, loss.png, samples.png, decoder.npz")
@@ -158,23 +238,55 @@ def _cmd_decode(a) -> None:
         raise UsageError(f"--decoder: {e}") from None
     if a.mode == "interpolate" and a.count < 2:
         raise UsageError("--count must be >= 2 for --mode interpolate")
-    z = sample_latents(a.mode, a.count, a.seed, boundary=a.boundary, z_dim=dec.z_dim)
+    if a.count > MAX_DECODE_COUNT:
+        raise UsageError(f"--count: at most {MAX_DECODE_COUNT} faces per sheet, got {a.count} "
+                         f"(write several sheets with different --seed)")
     out = Path(a.out)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out: must be a .png file, got {out.name!r}")
     if not out.parent.is_dir():
         raise UsageError(f"--out: folder does not exist: {out.parent}")
-    save_png(out, dec.decode(z), a.cols, palette=a.palette)
+    z = sample_latents(a.mode, a.count, a.seed, boundary=a.boundary, z_dim=dec.z_dim)
+    imgs = np.empty((a.count, dec.image_size, dec.image_size, 3), np.uint8)
+    for i in range(0, a.count, _DECODE_BATCH):
+        imgs[i:i + _DECODE_BATCH] = np.round(dec.decode(z[i:i + _DECODE_BATCH]) * 255)
+    try:
+        save_png(out, imgs, a.cols, palette=a.palette)
+    except OSError as e:
+        raise UsageError(f"--out: cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out} ({a.count} faces, {a.mode}, decoder {path.name})")
 
 
 def _cmd_export(a) -> None:
     if not Path(a.checkpoint).is_file():
         raise UsageError(f"checkpoint not found: {a.checkpoint}")
-    from .export import export_decoder
-    from .train import load_model
+    if not Path(a.out).resolve().parent.is_dir():
+        raise UsageError(f"--out: folder does not exist: {Path(a.out).parent}")
+    from .export import export_checkpoint
 
-    model, cfg = load_model(a.checkpoint)
-    export_decoder(model.decoder, a.out, meta={"train_config": cfg.to_dict()})
-    print(f"wrote {a.out}")
+    meta = export_checkpoint(a.checkpoint, a.out, fit_prior=a.fit_prior,
+                             temperature=a.temperature)
+    print(f"wrote {a.out} ({meta['epochs_trained']} epochs, {meta['images_seen']} images, "
+          f"{meta['cpu_hours']:.2f} CPU-h, prior {meta['latent_prior']['kind']})")
+
+
+def _cmd_evaluate(a) -> None:
+    run = Path(a.run)
+    if not (run / "checkpoint.pt").is_file():
+        raise UsageError(f"no checkpoint.pt in {run}")
+    if a.decoder is not None and not Path(a.decoder).is_file():
+        raise UsageError(f"--decoder: not found: {a.decoder}")
+    from .evaluate import evaluate_run
+
+    try:
+        res = evaluate_run(run, a.out, decoder=a.decoder, fit_prior=a.fit_prior,
+                           n_samples=a.n_samples, seed=a.seed, threads=a.threads,
+                           temperature=a.temperature)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    from .evaluate import targets_markdown
+
+    print(targets_markdown(res))
 
 
 def _cmd_faces(a) -> None:
@@ -200,9 +312,11 @@ def _cmd_study(a) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
     try:
+        argv = list(sys.argv[1:] if argv is None else argv)
         a = _build_parser().parse_args(argv)
+        a.argv = argv
         {"train": _cmd_train, "decode": _cmd_decode, "export": _cmd_export,
-         "faces": _cmd_faces, "study": _cmd_study}[a.cmd](a)
+         "evaluate": _cmd_evaluate, "faces": _cmd_faces, "study": _cmd_study}[a.cmd](a)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -2,7 +2,8 @@
 
 Eval-mode BatchNorm is an affine map per channel, so it is folded into the transposed conv that
 precedes it: ``w' = w · γ/√(σ²+ε)`` (per output channel), ``b' = (b − μ) · γ/√(σ²+ε) + β``.
-Dropout is the identity in eval mode and disappears.
+Dropout is the identity in eval mode and disappears.  The same folding applies to the
+``Conv2d`` + ``BatchNorm2d`` pairs of the ``resup`` decoder (weights (C_out, C_in, k, k)).
 """
 
 from __future__ import annotations
@@ -14,7 +15,51 @@ import numpy as np
 
 from .numpy_decoder import FORMAT_VERSION
 
-__all__ = ["decoder_arrays", "export_decoder"]
+__all__ = ["decoder_arrays", "export_decoder", "resup_arrays"]
+
+
+def _fold(conv, bn=None):
+    """Folded (w, b) in float64; ``w`` in the conv's own torch layout."""
+    import torch
+
+    w = conv.weight.detach().double()
+    b = conv.bias.detach().double()
+    if bn is not None:
+        scale = bn.weight.detach().double() / torch.sqrt(bn.running_var.double() + bn.eps)
+        shape = [1] * w.dim()
+        shape[0 if isinstance(conv, torch.nn.Conv2d) else 1] = -1
+        w = w * scale.view(shape)
+        b = (b - bn.running_mean.double()) * scale + bn.bias.double()
+    return w, b
+
+
+def _conv_mat(w) -> np.ndarray:
+    """Conv2d weight (C_out, C_in, 3, 3) → (C_in, 9·C_out) in (c_in, ky, kx, c_out) order."""
+    c_out, c_in = w.shape[:2]
+    return w.permute(1, 2, 3, 0).reshape(c_in, 9 * c_out).numpy().astype(np.float32)
+
+
+def resup_arrays(decoder) -> dict[str, np.ndarray]:
+    """Folded float32 arrays of a :class:`latent_faces.models.ResUpDecoder` (names as in
+    :func:`latent_faces.numpy_decoder.resup_array_names`)."""
+    import torch
+
+    arrs: dict[str, np.ndarray] = {}
+    with torch.no_grad():
+        arrs["fc_w"] = decoder.fc.weight.detach().cpu().numpy().T.astype(np.float32)
+        arrs["fc_b"] = decoder.fc.bias.detach().cpu().numpy().astype(np.float32)
+        for i, st in enumerate(decoder.stages):
+            w, b = _fold(st["conv"], st["bn"])
+            arrs[f"s{i}_conv_w"], arrs[f"s{i}_conv_b"] = _conv_mat(w), b.numpy().astype(
+                np.float32)
+            for j, rb in enumerate(st["res"]):
+                for t, (conv, bn) in (("1", (rb.conv1, rb.bn1)), ("2", (rb.conv2, rb.bn2))):
+                    w, b = _fold(conv, bn)
+                    arrs[f"s{i}_r{j}_w{t}"] = _conv_mat(w)
+                    arrs[f"s{i}_r{j}_b{t}"] = b.numpy().astype(np.float32)
+        w, b = _fold(decoder.out)
+        arrs["out_w"], arrs["out_b"] = _conv_mat(w), b.numpy().astype(np.float32)
+    return arrs
 
 
 def decoder_arrays(decoder) -> dict[str, np.ndarray]:
@@ -53,32 +98,108 @@ def decoder_arrays(decoder) -> dict[str, np.ndarray]:
 
 
 def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
-    """Write ``decoder`` (a torch ``Decoder``) to ``path`` as a version-stamped ``.npz``.
+    """Write ``decoder`` (a torch ``Decoder`` or ``ResUpDecoder``) to ``path`` as a
+    version-stamped ``.npz`` (written to a temporary file, then renamed).
 
-    The header records the format version, z_dim, image size, the base feature map, the
-    LeakyReLU slope and every array's shape, so a loader can reject a mismatched file.
+    The header records the format version, the decoder kind, z_dim, image size, the base
+    feature map, the LeakyReLU slope, the layer structure and every array's shape, so a loader
+    can reject a mismatched file; ``meta`` (training provenance) is stored under ``"meta"``.
     """
     cfg = decoder.cfg
-    arrs = decoder_arrays(decoder)
-    n_conv = sum(1 for k in arrs if k.startswith("conv") and k.endswith("_w"))
-    header = {
+    header: dict = {
         "format_version": FORMAT_VERSION,
+        "decoder": cfg.decoder,
         "z_dim": cfg.z_dim,
         "image_size": cfg.image_size,
         "base": cfg.base,
-        "base_channels": cfg.enc_filters[-1],
-        "channels": list(cfg.dec_filters),
-        "kernel": 3,
-        "stride": 2,
-        "padding": 1,
-        "output_padding": 1,
         "leaky_slope": cfg.leaky_slope,
-        "n_conv": n_conv,
-        "shapes": {k: list(v.shape) for k, v in arrs.items()},
-        "meta": meta or {},
     }
+    if cfg.decoder == "resup":
+        arrs = resup_arrays(decoder)
+        header["base_channels"] = cfg.c0
+        header["stages"] = [{"channels": c, "res_blocks": n}
+                            for c, n in zip(cfg.dec_filters, cfg.res_blocks, strict=True)]
+    else:
+        arrs = decoder_arrays(decoder)
+        header.update(base_channels=cfg.enc_filters[-1], channels=list(cfg.dec_filters),
+                      kernel=3, stride=2, padding=1, output_padding=1,
+                      n_conv=sum(1 for k in arrs if k.startswith("conv") and k.endswith("_w")))
+    header["shapes"] = {k: list(v.shape) for k, v in arrs.items()}
+    header["meta"] = meta or {}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
         np.savez_compressed(f, header=np.array(json.dumps(header)), **arrs)
+    tmp.replace(path)
     return path
+
+
+def training_images(cfg, n: int) -> np.ndarray:
+    """The first ``n`` training images of the run ``cfg`` (a ``TrainConfig``), uint8.
+
+    Synthetic runs reuse the run's cached training array when it exists (same faces:
+    indices 0..n-1 of the run's seed); folder runs read the first ``n`` train-split files.
+    """
+    from .data import ImageFolderStream
+    from .synth import generate_faces
+
+    if cfg.data is not None:
+        stream = ImageFolderStream(cfg.data, "train", limit=n)
+        return np.stack(list(stream.iter_images()))
+    cache = Path(cfg.out) / "cache" / f"synth_train_s{cfg.seed}_n{cfg.n_train}.npy"
+    if cache.exists() and cfg.n_train >= n:
+        return np.load(cache, mmap_mode="r")[:n]
+    return generate_faces(n, seed=cfg.seed, start=0)
+
+
+def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int = 0,
+                      temperature: float = 1.0) -> dict:
+    """Export a training checkpoint's decoder with its run provenance in the header.
+
+    Parameters
+    ----------
+    checkpoint : path of a ``checkpoint.pt`` written by :func:`latent_faces.train.train`
+    path : the ``.npz`` to write
+    fit_prior : int
+        If > 0, fit a Gaussian to the encodings of this many training images and fold it into
+        the decoder (:mod:`latent_faces.prior`), so that N(0, I) inputs sample that Gaussian.
+    temperature : float
+        With ``fit_prior``: sample N(mean, temperature² · cov) instead (< 1: closer to the
+        mean, sharper and less diverse).
+
+    Returns
+    -------
+    dict
+        The header's ``meta``: ``train_config``, ``sessions`` (command, epochs, CPU seconds,
+        git commit of each training session), ``epochs_trained``, ``images_seen``,
+        ``cpu_hours``, ``latent_prior``.
+    """
+    import torch
+
+    from .models import ConvAutoencoder
+    from .prior import fit_latent_gaussian, fold_latent_gaussian
+    from .train import TrainConfig, run_summary
+
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    cfg = TrainConfig.from_dict(ck["config"])
+    model = ConvAutoencoder(cfg.model)
+    model.load_state_dict(ck["model"])
+    model.eval()
+    decoder = model.decoder
+    prior: dict = {"kind": "standard-normal"}
+    if fit_prior > 0:
+        g = fit_latent_gaussian(model, training_images(cfg, fit_prior))
+        decoder = fold_latent_gaussian(decoder, g["mean"], g["cov"] * temperature**2)
+        eig = np.linalg.eigvalsh(g["cov"])
+        prior = {"kind": "fitted-gaussian", "n_images": g["n_images"],
+                 "temperature": temperature,
+                 "images": "the run's first training images",
+                 "mean_norm": float(np.linalg.norm(g["mean"])),
+                 "cov_trace": float(np.trace(g["cov"])),
+                 "cov_eig_max": float(eig[-1]), "cov_eig_min": float(eig[0])}
+    meta = {"train_config": cfg.to_dict(), "checkpoint": str(checkpoint),
+            **run_summary(ck.get("history", []), ck.get("sessions", [])),
+            "latent_prior": prior}
+    export_decoder(decoder, path, meta=meta)
+    return meta

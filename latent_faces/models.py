@@ -14,6 +14,11 @@ tuned with (torch's 0.01 default would make it almost a ReLU and a different net
 
 An AE and a VAE share all of this; ``variational=True`` adds the log σ² head and the
 reparameterised sample.
+
+``decoder="resup"`` (the shipped generator, not Foster's) replaces the transposed convs by
+stages of [nearest 2× upsample → Conv2d k3 → BatchNorm → LeakyReLU → residual blocks], which
+avoid the checkerboard of stride-2 transposed convs, and ends with a k3 conv to 3·4 channels
+and a 2× pixel shuffle (sub-pixel conv): the last, 96 × 96 step costs as little as Foster's.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ConvAutoencoder", "Decoder", "Encoder", "ModelConfig", "kl_divergence", "loss_terms"]
+__all__ = ["ConvAutoencoder", "Decoder", "Encoder", "ModelConfig", "ResUpDecoder", "kl_divergence",
+           "loss_terms"]
 
 
 @dataclass
@@ -38,19 +44,41 @@ class ModelConfig:
     leaky_slope: float = 0.3
     dropout: float = 0.25
     image_size: int = 96
+    # "foster": the reference decoder above; "resup": upsample + conv + residual blocks, with
+    # dec_filters the channels of the stages at 12, 24, 48 px (then pixel shuffle to 96).
+    decoder: str = "foster"
+    res_blocks: tuple[int, ...] = ()  # resup: residual blocks per stage
+    fc_channels: int = 0  # resup: channels of the 6 × 6 map after fc (0: enc_filters[-1])
+
+    def __post_init__(self) -> None:
+        if self.decoder not in ("foster", "resup"):
+            raise ValueError(f"decoder must be 'foster' or 'resup', not {self.decoder!r}")
+        if self.decoder == "resup":
+            if len(self.dec_filters) != len(self.enc_filters) - 1:
+                raise ValueError(f"dec_filters {self.dec_filters}: resup needs "
+                                 f"{len(self.enc_filters) - 1} stages")
+            if len(self.res_blocks) != len(self.dec_filters):
+                raise ValueError(f"res_blocks {self.res_blocks}: need one count per stage "
+                                 f"of dec_filters {self.dec_filters}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["enc_filters"] = list(self.enc_filters)
-        d["dec_filters"] = list(self.dec_filters)
+        for k in ("enc_filters", "dec_filters", "res_blocks"):
+            d[k] = list(getattr(self, k))
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         d = dict(d)
-        d["enc_filters"] = tuple(d["enc_filters"])
-        d["dec_filters"] = tuple(d["dec_filters"])
+        for k in ("enc_filters", "dec_filters", "res_blocks"):
+            if k in d:
+                d[k] = tuple(d[k])
         return cls(**d)
+
+    @property
+    def c0(self) -> int:
+        """Channels of the 6 × 6 map the decoder's fc layer produces."""
+        return self.fc_channels or self.enc_filters[-1]
 
     @property
     def base(self) -> int:
@@ -77,6 +105,52 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         h = self.conv(x).flatten(1)
         return self.mu(h), (self.logvar(h) if self.logvar is not None else None)
+
+
+class ResBlock(nn.Module):
+    """``x + BN(conv(LReLU(BN(conv(x)))))`` followed by LeakyReLU; channels kept."""
+
+    def __init__(self, c: int, slope: float) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.slope = slope
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.bn1(self.conv1(x)), self.slope)
+        return F.leaky_relu(x + self.bn2(self.conv2(h)), self.slope)
+
+
+class ResUpDecoder(nn.Module):
+    """Latents ``(B, z_dim)`` → images ``(B, 3, 96, 96)``: upsample + conv + residual stages.
+
+    fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN → LeakyReLU → ``res_blocks[i]`` ×
+    :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× → sigmoid.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.fc = nn.Linear(cfg.z_dim, cfg.c0 * cfg.base * cfg.base)
+        self.stages = nn.ModuleList()
+        c_in = cfg.c0
+        for c, n_res in zip(cfg.dec_filters, cfg.res_blocks, strict=True):
+            self.stages.append(nn.ModuleDict({
+                "conv": nn.Conv2d(c_in, c, 3, padding=1), "bn": nn.BatchNorm2d(c),
+                "res": nn.Sequential(*[ResBlock(c, cfg.leaky_slope) for _ in range(n_res)])}))
+            c_in = c
+        self.out = nn.Conv2d(c_in, 3 * 4, 3, padding=1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        b = self.cfg.base
+        h = F.leaky_relu(self.fc(z), self.cfg.leaky_slope).view(-1, self.cfg.c0, b, b)
+        for st in self.stages:
+            h = F.interpolate(h, scale_factor=2, mode="nearest")
+            h = F.leaky_relu(st["bn"](st["conv"](h)), self.cfg.leaky_slope)
+            h = st["res"](h)
+        return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))
 
 
 class Decoder(nn.Module):
@@ -109,7 +183,8 @@ class ConvAutoencoder(nn.Module):
         super().__init__()
         self.cfg = cfg or ModelConfig()
         self.encoder = Encoder(self.cfg)
-        self.decoder = Decoder(self.cfg)
+        self.decoder: nn.Module = (ResUpDecoder(self.cfg) if self.cfg.decoder == "resup"
+                                   else Decoder(self.cfg))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         return self.encoder(x)

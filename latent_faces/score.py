@@ -12,13 +12,17 @@ Two independent measurements, because each alone is fooled:
   sample is "recalled" if it falls inside the k-NN ball of some generated sample.  Features are
   PCA coordinates of blurred, 24 × 24 pixels fitted on real faces (:class:`PixelPCA`).
   Precision alone is fooled by one average face repeated; recall and :func:`diversity` are not.
+* :func:`sharpness` — mean absolute Laplacian of the grey image.  The two measures above
+  work on blurred 24 × 24 features and cannot see blur; this one only sees fine detail.  It is
+  reported as a ratio to real faces.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FaceScorer", "PixelPCA", "diversity", "make_negatives", "precision_recall"]
+__all__ = ["FaceScorer", "PixelPCA", "diversity", "make_negatives", "precision_recall",
+           "sharpness"]
 
 
 # ---------------------------------------------------------------- numpy corruptions (negatives)
@@ -150,6 +154,37 @@ def diversity(f: np.ndarray) -> float:
     d = _pdist(f, f)
     n = len(f)
     return float(d.sum() / (n * (n - 1)))
+
+
+def sharpness(images: np.ndarray, downsample: int = 1) -> float:
+    """Mean absolute 4-neighbour Laplacian of the BT.601 grey image, per pixel.
+
+    Parameters
+    ----------
+    images : ndarray, (N, H, W, 3) uint8 or float in [0, 1]
+    downsample : int
+        Box-average ``downsample × downsample`` blocks first.  With 2, a pattern of period
+        2 px (the grid artefacts of pixel-shuffle and stride-2 transposed-conv decoders)
+        averages out exactly and cannot pass for detail; at full resolution it can.
+
+    Returns
+    -------
+    float
+        Mean over the N images and all interior pixels, in grey levels of [0, 1].  Blur
+        lowers it (a Gaussian blur of σ = 1 px gives 0.39 of the sharp value on the synthetic
+        faces at full resolution, 0.62 after 2× downsampling); compare models by the ratio to
+        real faces at the same ``downsample``.
+    """
+    x = np.asarray(images)
+    x = x.astype(np.float32) / 255 if x.dtype == np.uint8 else x.astype(np.float32)
+    if downsample > 1:
+        b, h, w, c = x.shape
+        k = downsample
+        x = x[:, : h // k * k, : w // k * k].reshape(b, h // k, k, w // k, k, c).mean((2, 4))
+    g = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    lap = (g[:, :-2, 1:-1] + g[:, 2:, 1:-1] + g[:, 1:-1, :-2] + g[:, 1:-1, 2:]
+           - 4 * g[:, 1:-1, 1:-1])
+    return float(np.abs(lap).mean())
 
 
 # ---------------------------------------------------------------- the classifier (torch)

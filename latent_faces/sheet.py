@@ -44,10 +44,21 @@ def save_png(path, images, cols: int = 8, palette: bool = False) -> None:
     """Write :func:`contact_sheet` of ``images`` to ``path``.
 
     ``palette=True`` stores a 256-colour PNG (about 3× smaller; for pictures committed to docs).
+    The file is written under a temporary name and renamed, so a failure never leaves a
+    partial ``path``.
     """
+    import os
+    from pathlib import Path
+
     from PIL import Image
 
     im = Image.fromarray(contact_sheet(images, cols))
     if palette:
         im = im.quantize(256, dither=Image.Dither.NONE)
-    im.save(path, optimize=palette)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        im.save(tmp, format="PNG", optimize=palette)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +20,6 @@ import numpy as np
 import torch
 
 from .data import ImageFolderStream, synthetic_split
-from .export import export_decoder
 from .models import ConvAutoencoder, ModelConfig, loss_terms
 from .tasks import TASKS, corrupt
 
@@ -27,7 +28,8 @@ __all__ = ["TrainConfig", "load_model", "to_tensor", "train"]
 CHECKPOINT = "checkpoint.pt"
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
-              "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped"]
+              "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped",
+              "lr", "cpu_seconds"]
 
 
 @dataclass
@@ -50,6 +52,11 @@ class TrainConfig:
     init: str | None = None  # checkpoint whose weights start a new run (e.g. for a new task)
     threads: int = 2
     progress: bool = True
+    lr_schedule: str = "constant"  # or "cosine": lr → lr_min over lr_horizon epochs
+    lr_min: float = 0.0
+    lr_horizon: int = 0  # epochs of the cosine; 0 = epochs (resolved when a run starts)
+    epoch_size: int = 0  # images per epoch drawn from the n_train pool; 0 = whole pool
+    command: str = ""  # the command line that started the run (provenance)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -69,6 +76,31 @@ def to_tensor(x: np.ndarray) -> torch.Tensor:
     if x.dtype == np.uint8:
         x = x.astype(np.float32) / 255.0
     return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32))
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    """Learning rate of (0-based) ``epoch``: a pure function of the config, so resuming from
+    any epoch checkpoint continues the same schedule."""
+    if cfg.lr_schedule == "constant":
+        return cfg.lr
+    if cfg.lr_schedule == "cosine":
+        t = min(epoch / max(cfg.lr_horizon, 1), 1.0)
+        return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+    raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
+
+
+def git_commit() -> str:
+    """``git describe``-like id of the source tree (commit, ``-dirty`` if modified)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
+                                "latent_faces"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (rev or "unknown") + ("-dirty" if dirty and rev else "")
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -106,11 +138,21 @@ class _Data:
         seed = _epoch_seed(self.cfg.seed, epoch)
         if self.train_arr is not None:
             order = np.random.default_rng(seed).permutation(len(self.train_arr))
+            if self.cfg.epoch_size:
+                order = order[: self.cfg.epoch_size]
             bs = self.cfg.batch_size
             for i in range(0, len(order) - bs + 1, bs):  # drop the ragged last batch
                 yield self.train_arr[np.sort(order[i:i + bs])]
         else:
-            yield from self.stream.iter_batches(self.cfg.batch_size, seed, drop_last=True)
+            for i, b in enumerate(self.stream.iter_batches(self.cfg.batch_size, seed,
+                                                           drop_last=True)):
+                if self.cfg.epoch_size and i >= self.cfg.epoch_size // self.cfg.batch_size:
+                    break
+                yield b
+
+    def batches_per_epoch(self) -> int:
+        n = min(self.n_train(), self.cfg.epoch_size or self.n_train())
+        return n // self.cfg.batch_size
 
 
 def _evaluate(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray) -> tuple[float, ...]:
@@ -178,11 +220,24 @@ def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:
     return model, cfg
 
 
-def train(cfg: TrainConfig, resume: bool = False) -> Path:
+def run_summary(history: list[dict], sessions: list[dict]) -> dict:
+    """Provenance of a run for export headers: sessions (command, epochs, CPU seconds, git
+    commit), epochs trained, images seen, CPU-hours."""
+    cpu = sum(float(r.get("cpu_seconds") or 0) for r in history)
+    return {"sessions": sessions, "epochs_trained": len(history),
+            "images_seen": int(sum(int(r["images"]) for r in history)),
+            "cpu_hours": round(cpu / 3600, 4),
+            "cpu_hours_note": "process CPU time of the training epochs (incl. evaluation); "
+                              "epochs logged before cpu_seconds existed count 0"}
+
+
+def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None) -> Path:
     """Train (or resume) and return the output folder.
 
     Writes ``checkpoint.pt`` after every epoch, ``loss.csv``, ``loss.png``, ``samples.png``,
-    ``config.json`` and the numpy decoder ``decoder.npz``.
+    ``config.json`` and the numpy decoder ``decoder.npz``.  On ``resume`` the checkpoint's
+    config is used except for ``epochs``, ``threads``, ``progress`` and (if given)
+    ``lr_horizon``.
     """
     from tqdm import tqdm
 
@@ -191,16 +246,27 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     torch.set_num_threads(max(1, cfg.threads))
     start_epoch = 0
     rows: list[dict] = []
+    sessions: list[dict] = []
     ck_path = out / CHECKPOINT
+    command = cfg.command
     if resume:
         if not ck_path.exists():
             raise FileNotFoundError(f"nothing to resume: {ck_path} does not exist")
         ck = torch.load(ck_path, map_location="cpu", weights_only=False)
-        epochs = cfg.epochs
+        new = cfg
         cfg = TrainConfig.from_dict(ck["config"])
-        cfg.epochs = epochs
+        cfg.epochs, cfg.threads, cfg.progress = new.epochs, new.threads, new.progress
+        if lr_horizon:
+            cfg.lr_horizon = lr_horizon
         start_epoch = ck["epoch"] + 1
         rows = ck["history"]
+        sessions = ck.get("sessions", [])
+    elif not cfg.lr_horizon:
+        cfg.lr_horizon = lr_horizon or cfg.epochs
+    session = {"command": command, "start_epoch": start_epoch, "end_epoch": start_epoch,
+               "cpu_seconds": 0.0, "git_commit": git_commit(), "threads": cfg.threads,
+               "torch": torch.__version__}
+    sessions = [*sessions, session]
     if cfg.task not in TASKS:
         raise ValueError(f"unknown task {cfg.task!r}")
     torch.manual_seed(cfg.seed)
@@ -221,13 +287,17 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     step = int(rows[-1]["step"]) if rows else 0
     model.train()
     for epoch in range(start_epoch, cfg.epochs):
+        lr = lr_at(cfg, epoch)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        cpu0 = time.process_time()
         torch.manual_seed(_epoch_seed(cfg.seed, epoch) + 1)
         crng = np.random.default_rng([cfg.seed, epoch, 1])
         skipped_before = data.skipped_train()
         sums = np.zeros(3)
         n = 0
         t0 = time.perf_counter()
-        bar = tqdm(data.batches(epoch), total=data.n_train() // cfg.batch_size,
+        bar = tqdm(data.batches(epoch), total=data.batches_per_epoch(),
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress,
                    leave=False)
         for batch in bar:
@@ -251,23 +321,37 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         skipped = data.skipped_train() - skipped_before
         if epoch == start_epoch:
             skipped += data.skipped_test
+        cpu = time.process_time() - cpu0
         rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
-                                          round(dt, 2), round(n / dt, 1), skipped], strict=True)))
+                                          round(dt, 2), round(n / dt, 1), skipped, lr,
+                                          round(cpu, 2)], strict=True)))
+        session["end_epoch"] = epoch + 1
+        session["cpu_seconds"] = round(session["cpu_seconds"] + cpu, 2)
+        tmp = ck_path.with_suffix(".tmp")
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                    "config": cfg.to_dict(), "history": rows}, ck_path)
+                    "config": cfg.to_dict(), "history": rows, "sessions": sessions}, tmp)
+        tmp.replace(ck_path)  # a kill mid-save never leaves a broken checkpoint
+        _write_log(out, rows)
         if cfg.progress:
             print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
-                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  {n / dt:.0f} img/s", flush=True)
+                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  lr {lr:.3g}  {n / dt:.0f} img/s",
+                  flush=True)
         if skipped:
             # Corrupt files never stop a run, but the user must hear about them.
             print(f"epoch {epoch + 1}: skipped {skipped} unreadable image file(s)", flush=True)
+    _write_log(out, rows)
+    if rows:
+        _plot(out, rows)
+    save_samples(model, cfg, data.test, out / "samples.png")
+    from .export import export_decoder  # imported late: a long run picks up the current code
+
+    export_decoder(model.decoder, out / "decoder.npz",
+                   meta={"train_config": cfg.to_dict(), **run_summary(rows, sessions)})
+    return out
+
+
+def _write_log(out: Path, rows: list[dict]) -> None:
     with open(out / LOG_CSV, "w", newline="") as f:
         w = csv.DictWriter(f, LOG_FIELDS)
         w.writeheader()
         w.writerows(rows)
-    if rows:
-        _plot(out, rows)
-    save_samples(model, cfg, data.test, out / "samples.png")
-    export_decoder(model.decoder, out / "decoder.npz",
-                   meta={"train_config": cfg.to_dict(), "epochs_trained": len(rows)})
-    return out

@@ -1,10 +1,10 @@
 """Numpy decoder, latent sampling, the shipped weights and the decode CLI (no torch needed)."""
 
+import itertools
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,15 @@ import pytest
 from PIL import Image
 
 import latent_faces
-from latent_faces.numpy_decoder import FORMAT_VERSION, NumpyDecoder, conv_transpose_s2
+from latent_faces.numpy_decoder import (
+    FORMAT_VERSION,
+    NumpyDecoder,
+    conv3x3,
+    conv_transpose_s2,
+    pixel_shuffle2,
+    resup_array_names,
+    upsample2,
+)
 
 
 def _naive_conv_transpose(x, w_torch, b, stride=2, p=1, op=1):
@@ -41,6 +49,73 @@ def test_conv_transpose_matches_definition():
     ref = _naive_conv_transpose(x, w, b)
     assert got.shape == (2, 10, 8, 6)
     assert np.abs(got - ref).max() < 1e-4
+
+
+def test_conv3x3_matches_definition():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 5, 4, 3)).astype(np.float32)
+    w = rng.normal(size=(6, 3, 3, 3)).astype(np.float32)  # torch Conv2d (C_out, C_in, k, k)
+    b = rng.normal(size=6).astype(np.float32)
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    ref = np.zeros((2, 5, 4, 6)) + b
+    for ky in range(3):
+        for kx in range(3):  # cross-correlation, as torch computes it
+            ref += xp[:, ky:ky + 5, kx:kx + 4] @ w[:, :, ky, kx].T
+    got = conv3x3(x, w.transpose(1, 2, 3, 0).reshape(3, 9 * 6), b)
+    assert got.shape == (2, 5, 4, 6)
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_upsample_and_pixel_shuffle_match_definitions():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 3, 4, 8)).astype(np.float32)
+    up = upsample2(x)
+    assert up.shape == (2, 6, 8, 8)
+    for i, j in [(0, 0), (5, 7), (3, 2)]:
+        assert np.array_equal(up[:, i, j], x[:, i // 2, j // 2])
+    ps = pixel_shuffle2(x)
+    assert ps.shape == (2, 6, 8, 2)
+    # torch: out[c, 2h + i, 2w + j] = in[4c + 2i + j, h, w]
+    for c, i, j, h, w in [(0, 0, 0, 0, 0), (1, 1, 0, 2, 3), (1, 1, 1, 1, 2), (0, 0, 1, 2, 0)]:
+        assert ps[:, 2 * h + i, 2 * w + j, c].tolist() == x[:, h, w, 4 * c + 2 * i + j].tolist()
+
+
+def _write_random_resup(path, z_dim=6, stages=((10, 1), (8, 0)), drop=None):
+    rng = np.random.default_rng(2)
+    base, c0 = 3, 7
+    st = [{"channels": c, "res_blocks": n} for c, n in stages]
+    arrs = {"fc_w": rng.normal(0, 0.3, (z_dim, c0 * base * base)),
+            "fc_b": rng.normal(0, 0.1, c0 * base * base)}
+    c_in = c0
+    for i, (c, n) in enumerate(stages):
+        arrs[f"s{i}_conv_w"], arrs[f"s{i}_conv_b"] = rng.normal(0, 0.3, (c_in, 9 * c)), \
+            rng.normal(0, 0.1, c)
+        for j in range(n):
+            for t in "12":
+                arrs[f"s{i}_r{j}_w{t}"] = rng.normal(0, 0.2, (c, 9 * c))
+                arrs[f"s{i}_r{j}_b{t}"] = rng.normal(0, 0.1, c)
+        c_in = c
+    arrs["out_w"], arrs["out_b"] = rng.normal(0, 0.3, (c_in, 9 * 12)), rng.normal(0, 0.1, 12)
+    arrs = {k: v.astype(np.float32) for k, v in arrs.items()}
+    assert sorted(arrs) == sorted(resup_array_names(st))
+    header = {"format_version": 2, "decoder": "resup", "z_dim": z_dim,
+              "image_size": base * 2 ** (len(stages) + 1), "base": base, "base_channels": c0,
+              "leaky_slope": 0.2, "stages": st,
+              "shapes": {k: list(v.shape) for k, v in arrs.items()}}
+    if drop:
+        del arrs[drop]
+    np.savez(path, header=np.array(json.dumps(header)), **arrs)
+    return path
+
+
+def test_resup_decoder_file_decodes_and_is_validated(tmp_path):
+    dec = NumpyDecoder.load(_write_random_resup(tmp_path / "r.npz"))
+    assert dec.kind == "resup" and dec.z_dim == 6 and dec.image_size == 24
+    img = dec.decode(np.random.default_rng(0).normal(size=(3, 6)))
+    assert img.shape == (3, 24, 24, 3) and img.dtype == np.float32
+    assert 0 <= img.min() and img.max() <= 1 and img.std() > 0.01
+    with pytest.raises(ValueError, match=r"gone.npz.*s0_r0_w2"):
+        NumpyDecoder.load(_write_random_resup(tmp_path / "gone.npz", drop="s0_r0_w2"))
 
 
 def _write_random_decoder(path, z_dim=8, version=FORMAT_VERSION, break_shape=False):
@@ -73,6 +148,15 @@ def test_decode_shapes_and_range(tmp_path):
     assert dec.decode(np.zeros(8)).shape == (1, 24, 24, 3)
     with pytest.raises(ValueError, match=r"\(B, 8\)"):
         dec.decode(np.zeros((2, 7)))
+
+
+def test_version_1_files_still_load(tmp_path):
+    # Version 1 (the first shipped decoders) had no "decoder" key: always Foster's network.
+    v1 = NumpyDecoder.load(_write_random_decoder(tmp_path / "v1.npz", version=1))
+    v2 = NumpyDecoder.load(_write_random_decoder(tmp_path / "v2.npz", version=2))
+    assert v1.kind == v2.kind == "foster"
+    z = np.random.default_rng(5).normal(size=(2, 8))
+    assert np.array_equal(v1.decode(z), v2.decode(z))
 
 
 def test_bad_files_raise_value_error_naming_file(tmp_path):
@@ -110,19 +194,35 @@ def test_sample_latents():
         latent_faces.sample_latents("uniform", 3, boundary=0)
 
 
-def test_shipped_decoder_decodes_16_faces_fast():
+def test_shipped_decoder_decodes_16_distinct_faces():
     dec = NumpyDecoder.load(latent_faces.shipped_decoder_path())
-    assert latent_faces.shipped_decoder_path().stat().st_size < 5e6
+    assert latent_faces.shipped_decoder_path().stat().st_size < 8e6  # the issue's budget
     z = latent_faces.sample_latents("normal", 16, seed=0, z_dim=dec.z_dim)
-    dec.decode(z)
-    t = time.perf_counter()
-    img = dec.decode(z)
-    assert time.perf_counter() - t < 1.0
+    img = dec.decode(z)  # decode time: bench/bench_train.py
     assert img.shape == (16, 96, 96, 3)
     # Decoded prior samples are pictures, not constant mush: faces differ from each other and
     # each has structure.
     assert img.reshape(16, -1).std(0).mean() > 0.03
     assert img.reshape(16, -1).std(1).min() > 0.05
+
+
+def test_shipped_header_records_the_training_run():
+    meta = NumpyDecoder.load(latent_faces.shipped_decoder_path()).header["meta"]
+    sessions = meta["sessions"]
+    assert sessions and all("python -m latent_faces train" in s["command"] for s in sessions)
+    assert all(len(s["git_commit"].split("-")[0]) == 40 for s in sessions)
+    # The sessions cover the epochs without gaps, and add up to the totals.
+    assert sessions[0]["start_epoch"] == 0
+    for a, b in itertools.pairwise(sessions):
+        assert b["start_epoch"] == a["end_epoch"]
+    assert sessions[-1]["end_epoch"] == meta["epochs_trained"]
+    cfg = meta["train_config"]
+    per_epoch = cfg["epoch_size"] or cfg["n_train"]
+    assert meta["images_seen"] == meta["epochs_trained"] * (per_epoch // cfg["batch_size"]
+                                                            * cfg["batch_size"])
+    cpu_s = sum(s["cpu_seconds"] for s in sessions)
+    assert meta["cpu_hours"] > 0 and abs(meta["cpu_hours"] - cpu_s / 3600) < 1e-3
+    assert meta["latent_prior"]["kind"] in ("fitted-gaussian", "standard-normal")
 
 
 # Subprocesses run from temporary folders: point them at this checkout's package.
@@ -168,6 +268,38 @@ def test_cli_errors_one_line_exit_2(tmp_path, args, msg):
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert msg in r.stderr
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--count", "100000"], "at most 4096"),
+    (["--out", "faces.txt"], ".png"),
+    (["--out", "faces"], ".png"),
+])
+def test_decode_cli_refuses_huge_counts_and_non_png_without_writing(tmp_path, args, msg):
+    base = {"--out": "faces.png", "--count": "4"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    r = _run(["-m", "latent_faces", "decode", *[x for kv in base.items() for x in kv]],
+             cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert msg in r.stderr
+    assert list(tmp_path.iterdir()) == []  # no partial or temporary files
+
+
+def test_decode_cli_batches_large_sheets(tmp_path):
+    # More faces than one decode batch (64): the sheet is assembled from several batches and
+    # equals decoding everything at once.
+    out = tmp_path / "big.png"
+    r = _run(["-m", "latent_faces", "decode", "--out", str(out), "--count", "70", "--cols",
+              "10", "--seed", "2"])
+    assert r.returncode == 0, r.stderr
+    dec = latent_faces.load_shipped_decoder()
+    ref = latent_faces.contact_sheet(dec.decode(
+        latent_faces.sample_latents("normal", 70, 2, z_dim=dec.z_dim)), 10)
+    got = np.asarray(Image.open(out))
+    assert got.shape == ref.shape
+    assert np.abs(got.astype(int) - ref).max() <= 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]
 
 
 def test_cli_bad_decoder_file(tmp_path):

@@ -1,9 +1,7 @@
 """Synthetic face generator: deterministic, varied, fast enough (numpy only)."""
 
-import time
 
 import numpy as np
-import pytest
 
 from latent_faces.synth import face_params, generate_faces, render_faces
 
@@ -52,10 +50,3 @@ def test_analytic_antialiasing_matches_supersampling():
     ref = render_faces(p, supersample=4).astype(np.float32)  # area average of 16 sub-pixels
     # The one-pixel coverage ramps approximate true pixel-area coverage closely.
     assert np.abs(a - ref).mean() < 1.5
-
-
-@pytest.mark.slow
-def test_speed():
-    t = time.perf_counter()
-    generate_faces(256, seed=0)
-    assert time.perf_counter() - t < 10  # ~5 ms/face on a shared 2-core machine

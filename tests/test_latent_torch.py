@@ -119,12 +119,127 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     b = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)["model"]
     for k in a:
         assert torch.equal(a[k], b[k]), k
-    timing = ("seconds", "images_per_s")
+    timing = ("seconds", "images_per_s", "cpu_seconds")
     strip = [{k: v for k, v in r.items() if k not in timing} for r in _rows(full)]
     assert strip == [{k: v for k, v in r.items() if k not in timing}
                      for r in _rows(tmp_path / "part")]
     with pytest.raises(FileNotFoundError):
         train(_cfg(tmp_path / "empty"), resume=True)
+
+
+def test_resume_with_cosine_schedule_and_epoch_size_is_exact(tmp_path):
+    kw = dict(model=ModelConfig(z_dim=6, decoder="resup", dec_filters=(8, 6, 4),
+                                res_blocks=(1, 0, 1), fc_channels=8, dropout=0.0),
+              lr_schedule="cosine", lr=2e-3, lr_min=1e-4, n_train=96, epoch_size=32,
+              kl_weight=0.01)
+    full = train(_cfg(tmp_path / "full", epochs=3, **kw))
+    part = _cfg(tmp_path / "part", epochs=1, lr_horizon=3, **kw)
+    train(part)
+    part.epochs = 3
+    train(part, resume=True)
+    a = torch.load(full / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=False)
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    lrs = [float(r["lr"]) for r in _rows(full)]
+    assert lrs == [float(r["lr"]) for r in _rows(tmp_path / "part")]
+    assert lrs[0] == 2e-3 and lrs[0] > lrs[1] > lrs[2] > 1e-4
+    assert [int(r["images"]) for r in _rows(full)] == [32, 32, 32]
+    # Provenance: one session for the full run, two for the resumed one, covering 0..3.
+    assert [(s["start_epoch"], s["end_epoch"]) for s in b["sessions"]] == [(0, 1), (1, 3)]
+    assert len(a["sessions"]) == 1
+
+
+def test_exported_header_records_the_run(tmp_path):
+    from latent_faces.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--decoder", "resup", "--dec-filters", "8,6,4",
+                 "--res-blocks", "0,0,0", "--z-dim", "4", "--n-train", "48", "--n-test", "8",
+                 "--batch-size", "16", "--epochs", "2", "--threads", "1", "--quiet"]) == 0
+    meta = NumpyDecoder.load(out / "decoder.npz").header["meta"]
+    (s,) = meta["sessions"]
+    assert s["command"].startswith("python -m latent_faces train --out ")
+    assert "--dec-filters 8,6,4" in s["command"]
+    assert (s["start_epoch"], s["end_epoch"]) == (0, 2)
+    assert len(s["git_commit"].split("-")[0]) in (40, 7)  # 7: "unknown" outside a checkout
+    assert meta["epochs_trained"] == 2 and meta["images_seen"] == 96
+    assert meta["cpu_hours"] > 0
+    assert main(["export", str(out / "checkpoint.pt"), "--out", str(tmp_path / "e.npz"),
+                 "--fit-prior", "40"]) == 0
+    meta2 = NumpyDecoder.load(tmp_path / "e.npz").header["meta"]
+    assert meta2["sessions"] == meta["sessions"]
+    assert meta2["latent_prior"]["kind"] == "fitted-gaussian"
+    assert meta2["latent_prior"]["n_images"] == 40
+    # evaluate: snapshot + export + metrics against the targets + curves.
+    ev = tmp_path / "ev"
+    assert main(["evaluate", str(out), "--out", str(ev), "--fit-prior", "40",
+                 "--n-samples", "20"]) == 0
+    import json
+
+    m = json.loads((ev / "metrics.json").read_text())
+    assert set(m["targets"]) == {"precision", "recall", "diversity_ratio", "sharpness_ratio",
+                                 "test_recon_mse"}
+    assert m["test_recon_mse"] == float(_rows(out)[-1]["test_recon"])
+    assert m["sharpness_ratio"] == min(m["sharpness_full_ratio"], m["sharpness_2x_ratio"])
+    assert m["epoch"] == 2 and m["images_seen"] == 96
+    for f in ("curves.png", "samples.png", "targets.md", "decoder.npz", "checkpoint.pt"):
+        assert (ev / f).is_file(), f
+    assert len((out / "evals.jsonl").read_text().splitlines()) == 1
+
+
+def _randomise_batchnorm(module):
+    # Non-trivial BatchNorm statistics and affine parameters, so the folding is exercised.
+    for mod in module.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.5, 0.5)
+            mod.running_var.uniform_(0.3, 2.0)
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.3, 0.3)
+
+
+def test_resup_numpy_decoder_matches_torch(tmp_path):
+    torch.manual_seed(1)
+    cfg = ModelConfig(z_dim=12, decoder="resup", dec_filters=(24, 16, 8), res_blocks=(1, 2, 1),
+                      fc_channels=20)
+    m = ConvAutoencoder(cfg)
+    _randomise_batchnorm(m.decoder)
+    m.eval()
+    export_decoder(m.decoder, tmp_path / "r.npz")
+    dec = NumpyDecoder.load(tmp_path / "r.npz")
+    assert dec.kind == "resup" and dec.header["format_version"] == 2
+    z = np.random.default_rng(1).normal(0, 2, (16, 12)).astype(np.float32)
+    with torch.no_grad():
+        ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
+    got = dec.decode(z)
+    assert got.shape == ref.shape == (16, 96, 96, 3)
+    assert ref.std() > 0.02  # not a flat image: the comparison means something
+    assert np.abs(got - ref).max() <= 1e-4
+
+
+def test_folded_latent_gaussian_samples_that_gaussian(tmp_path):
+    from latent_faces.prior import fit_latent_gaussian, fold_latent_gaussian
+    from latent_faces.synth import generate_faces
+
+    torch.manual_seed(2)
+    m = ConvAutoencoder(ModelConfig(z_dim=5, decoder="resup", dec_filters=(8, 8, 4),
+                                    res_blocks=(0, 1, 0)))
+    _randomise_batchnorm(m.decoder)
+    m.eval()
+    g = fit_latent_gaussian(m, generate_faces(30, seed=3))
+    assert g["mean"].shape == (5,) and g["cov"].shape == (5, 5)
+    assert np.all(np.linalg.eigvalsh(g["cov"]) > 0)
+    folded = fold_latent_gaussian(m.decoder, g["mean"], g["cov"])
+    n = np.random.default_rng(3).normal(size=(6, 5))
+    z = g["mean"] + n @ np.linalg.cholesky(g["cov"]).T
+    with torch.no_grad():
+        want = m.decoder(torch.from_numpy(z.astype(np.float32))).numpy().transpose(0, 2, 3, 1)
+        got = folded(torch.from_numpy(n.astype(np.float32))).numpy().transpose(0, 2, 3, 1)
+    assert np.abs(got - want).max() < 1e-4
+    export_decoder(folded, tmp_path / "f.npz")
+    assert np.abs(NumpyDecoder.load(tmp_path / "f.npz").decode(n) - want).max() < 1e-4
+    # The original decoder is untouched.
+    assert not torch.equal(folded.fc.weight, m.decoder.fc.weight)
 
 
 def test_numpy_decoder_matches_torch(tmp_path):
@@ -166,6 +281,11 @@ def _cli(args, cwd):
     (["train", "--out", "o", "--resume"], "no checkpoint"),
     (["train", "--out", "o", "--preset", "gan"], "--preset"),
     (["train", "--out", "o", "--init", "/nonexistent.pt"], "--init"),
+    (["train", "--out", "o", "--decoder", "resup", "--dec-filters", "8,8"], "stages"),
+    (["train", "--out", "o", "--decoder", "resup", "--res-blocks", "1"], "res_blocks"),
+    (["train", "--out", "o", "--enc-filters", "a,b"], "--enc-filters"),
+    (["export", "/nonexistent.pt", "--out", "x.npz"], "not found"),
+    (["evaluate", "/nonexistent", "--out", "x"], "no checkpoint.pt"),
 ])
 def test_train_cli_errors(tmp_path, args, msg):
     r = _cli(args, tmp_path)

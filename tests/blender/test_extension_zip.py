@@ -100,8 +100,9 @@ def test_zip_holds_only_what_blender_needs(extension_zip: Path):
     assert names == {"blender_manifest.toml", *addon, *wheels}
     assert packed["id"] == "scurve_mirror" and packed["blender_version_min"] == "4.2.0"
     assert not any("test" in n or "__pycache__" in n or n.endswith(".pyc") for n in names)
-    # Small: the geometry, the numpy decoder and its weights, nothing of torch.
-    assert extension_zip.stat().st_size < 5_000_000, sizes
+    # Small: the geometry, the numpy decoder and its weights, nothing of torch. The weights
+    # may take up to ~8 MB (issue 10); the shipped generator's are 5.1 MB.
+    assert extension_zip.stat().st_size < 8_500_000, sizes
 
 
 def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):
