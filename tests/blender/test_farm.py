@@ -53,6 +53,16 @@ def real_blender() -> str | None:
     return str(fallback) if fallback.exists() else None
 
 
+def same_render(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same frame: identical, but for OpenImageDenoise, which on the same build and
+    input now and then flips a pixel by one 8-bit level (measured: 1 pixel in 2304)."""
+    a, b = np.asarray(a, dtype=np.int16), np.asarray(b, dtype=np.int16)
+    if a.shape != b.shape:
+        return False
+    diff = np.abs(a - b)
+    return int(diff.max(initial=0)) <= 1 and float((diff > 0).mean()) <= 0.005
+
+
 def pixels(path: Path) -> np.ndarray:
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
@@ -172,7 +182,7 @@ def test_sweep_on_a_local_cluster_equals_scurve_and_resumes(
     jobs = manifest(out)
     assert [(j["index"], j["params"], j["status"]) for j in jobs] == [
         (1, {"s_amplitude": "0"}, "done"), (2, {"s_amplitude": "0.6"}, "done")]
-    assert np.array_equal(pixels(out / "0002.png"), local_frame)
+    assert same_render(pixels(out / "0002.png"), local_frame)
     assert not np.array_equal(pixels(out / "0001.png"), local_frame)
     assert "2/2 frames" in r.stderr and "left" in r.stderr
     assert sum("frames," in ln and "s per frame" in ln for ln in r.stderr.splitlines()) >= 1
@@ -190,7 +200,7 @@ def test_sweep_on_a_local_cluster_equals_scurve_and_resumes(
     assert png_ok(out / "0001.png", SIZE)
     # Rendered again (another worker, all cores for Cycles this time): the same pixels.
     with Image.open(io.BytesIO(first)) as im:
-        assert np.array_equal(pixels(out / "0001.png"), np.asarray(im.convert("RGB")))
+        assert same_render(pixels(out / "0001.png"), np.asarray(im.convert("RGB")))
     # Everything done: no cluster at all.
     r = farm(*argv, cwd=tmp_path)
     assert r.returncode == 0 and "2 of 2 frames already rendered" in r.stderr
@@ -214,7 +224,7 @@ def test_animation_equals_scurve_animate_and_blends_play_it(tmp_path: Path,
     assert r2.returncode == 0, r2.stderr[-2000:]
     farm_frames = [pixels(out / f"{k:04d}.png") for k in (1, 2)]
     for k, frame in enumerate(farm_frames, 1):
-        assert np.array_equal(frame, pixels(local / f"frame_{k:04d}.png")), k
+        assert same_render(frame, pixels(local / f"frame_{k:04d}.png")), k
     moved = np.abs(farm_frames[0].astype(float) - farm_frames[1]).mean()
     assert moved > 2, moved
     with Image.open(out / "animation.gif") as gif:
@@ -236,7 +246,7 @@ def test_animation_equals_scurve_animate_and_blends_play_it(tmp_path: Path,
             if k == 1:
                 scene.frame_set(2)
                 render_png(bpy, scene, tmp_path / "bpy_frame2.png")
-                assert np.array_equal(pixels(tmp_path / "bpy_frame2.png"), farm_frames[1])
+                assert same_render(pixels(tmp_path / "bpy_frame2.png"), farm_frames[1])
                 bpy.ops.wm.revert_mainfile()
                 bpy.context.scene.cycles.use_denoising = False
                 bpy.context.scene.frame_set(2)
@@ -271,7 +281,7 @@ def test_turntable_equals_scurve_turntable(tmp_path: Path, cluster: Cluster) -> 
                          *TINY], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r2.returncode == 0, r2.stderr[-2000:]
     for k in (1, 2):
-        assert np.array_equal(pixels(out / f"{k:04d}.png"), pixels(local / f"frame_{k:04d}.png"))
+        assert same_render(pixels(out / f"{k:04d}.png"), pixels(local / f"frame_{k:04d}.png"))
     assert not np.array_equal(pixels(out / "0001.png"), pixels(out / "0002.png"))
     with Image.open(out / "turntable.gif") as gif:
         assert gif.n_frames == 2
@@ -288,7 +298,7 @@ def test_bad_parameter_fails_its_frame_by_name(tmp_path: Path, cluster: Cluster,
     assert errors and all("s_amplitude=9.0 is out of range" in ln for ln in errors), r.stderr
     assert "1 of 2 frames failed" in r.stderr
     # The good frame came back from a stock `dask worker`, pixel-identical to scurve.py.
-    assert np.array_equal(pixels(out / "0001.png"), local_frame)
+    assert same_render(pixels(out / "0001.png"), local_frame)
     assert not (out / "0002.png").exists()
     jobs = {j["file"]: j for j in manifest(out)}
     assert jobs["0001.png"]["status"] == "done" and jobs["0001.png"]["worker"] in ("w1", "w2")
