@@ -54,8 +54,7 @@ preview: $(VENV)/.ready | out
 # 960x540, 16 samples (46 dB denoised, bench-render); a bpy without OpenImageDenoise
 # renders 64 then: 231 CPU-seconds, about 2 minutes on 2 cores.
 demo: .venv-bpy$(BPY)/.ready | out
-	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/demo.png --face-planes 6 \
-	  --samples 16
+	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/demo.png --face-planes 6
 	@echo "rendered out/demo.png"
 
 # ---------------------------------------------------------------------------- tests
@@ -131,7 +130,7 @@ gallery: .venv-bpy$(BPY)/.ready
 	  "red-sun --sun-color red --sun-elevation 20 --sun-strength 6" \
 	  "part2 --preset blog-part2 --camera low" \
 	  "sbend --preset smooth --s-amplitude 0.9 --camera low" \
-	  "faces --camera front --face-planes 6 --samples 16"; do \
+	  "faces --camera front --face-planes 6"; do \
 	  set -- $$a; n=$$1; shift; timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py \
 	    --out docs/img/gallery/$$n.png --resolution 640 360 --samples 64 "$$@" || exit 1; done
 
