@@ -20,25 +20,17 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import best_of
+
 from scurve_geom import preset
 from scurve_geom.optics import EmbreeEngine, Sun, hot_spot_map, mirror_from_params
 from scurve_geom.optics.trace import Beam
-
-
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def sun_rays(model, sun: Sun, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -15,28 +15,18 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import best_of
+
 from scurve_geom import build_grid, preset
 from scurve_geom.export import FORMATS, export
 from scurve_geom.mesh import Mesh
 from scurve_geom.subdivide import catmull_clark, limit_positions
-
-
-def best_of(fn: Callable[[], object], repeats: int) -> float:
-    """Shortest wall time of ``repeats`` calls, seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def copy_floor(mesh: Mesh, repeats: int) -> float:
