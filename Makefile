@@ -74,8 +74,11 @@ test-numpy126: .venv-bpy$(BPY)/.ready
 
 # Real Blender, one process per version, under timeout: a class left registered at exit
 # makes 4.2 segfault and 4.5 hang.
+# The farm test also renders a saved .blend with a real `blender` binary: provision it first
+# (as test-real does; a no-op once made, skipped without root).
 test-blender: $(foreach v,$(BLENDERS),.venv-bpy$(v)/.ready)
-	@set -e; for v in $(BLENDERS); do \
+	@set -e; export BLENDER="$$(bash tools/real_blender.sh 2>/dev/null || true)"; \
+	for v in $(BLENDERS); do \
 	  if [ -d tests/blender ]; then \
 	    echo "== Blender tests in .venv-bpy$$v"; \
 	    timeout $(TIMEOUT) .venv-bpy$$v/bin/python -m pytest -q -p no:cacheprovider tests/blender; \

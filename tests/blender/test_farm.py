@@ -43,14 +43,13 @@ NO_DENOISER = "import bpy; bpy.context.scene.cycles.use_denoising = False"
 
 
 def real_blender() -> str | None:
-    """A Blender binary for `blender -b FILE -f 1`: tools/real_blender.sh's, else the one
-    provisioned in the main checkout of this machine, else None."""
+    """A Blender binary for `blender -b FILE -f 1` ($BLENDER or tools/real_blender.sh's), or
+    None. `make test-blender` provisions it first, so CI always has one."""
     r = subprocess.run(["bash", str(REPO / "tools" / "real_blender.sh"), "--check"],
                        capture_output=True, text=True, timeout=60)
     if r.returncode == 0 and r.stdout.strip():
         return r.stdout.strip().splitlines()[-1]
-    fallback = Path("/work/main/.real-blender/bin/blender")
-    return str(fallback) if fallback.exists() else None
+    return None
 
 
 def same_render(a: np.ndarray, b: np.ndarray) -> bool:
