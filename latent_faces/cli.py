@@ -106,9 +106,12 @@ def _build_parser() -> _Parser:
     t.add_argument("--batch-size", type=_positive_int, default=32)
     t.add_argument("--lr", type=_positive_float, default=5e-4)
     t.add_argument("--z-dim", type=_positive_int, default=200)
-    t.add_argument("--recon-loss", choices=["mse", "bce"], help="override the preset")
+    t.add_argument("--recon-loss", choices=["mse", "l1", "bce"], help="override the preset")
     t.add_argument("--r-loss-factor", type=_positive_float, help="override the preset")
     t.add_argument("--kl-weight", type=_nonneg_float, help="override the preset")
+    t.add_argument("--edge-weight", type=_nonneg_float, default=0.0,
+                   help="weight of a gradient-difference (edge) term, relative to the "
+                        "per-pixel reconstruction loss (0: off, as in Foster)")
     t.add_argument("--leaky-slope", type=_nonneg_float, default=0.3)
     t.add_argument("--dropout", type=_nonneg_float, default=0.25,
                    help="dropout rate after each conv block (Foster: 0.25)")
@@ -219,6 +222,7 @@ def _cmd_train(a) -> None:
                       data=a.data, threads=a.threads, progress=not a.quiet, init=a.init,
                       lr_schedule=a.lr_schedule, lr_min=a.lr_min,
                       lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
+                      edge_weight=a.edge_weight,
                       command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
         train(cfg, resume=a.resume, lr_horizon=a.lr_horizon)

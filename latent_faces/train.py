@@ -42,6 +42,7 @@ class TrainConfig:
     recon_loss: str = "mse"
     r_loss_factor: float = 10000.0
     kl_weight: float = 1.0
+    edge_weight: float = 0.0  # gradient-difference term, in units of the per-pixel recon loss
     lr: float = 5e-4
     batch_size: int = 32
     epochs: int = 10
@@ -167,7 +168,7 @@ def _evaluate(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray) -> tup
             y = to_tensor(clean)
             recon, mu, logvar = model(x)
             terms = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
-                               cfg.kl_weight)
+                               cfg.kl_weight, cfg.edge_weight)
             tot += np.array([t.item() for t in terms]) * len(x)
             n += len(x)
     model.train()
@@ -306,7 +307,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             y = to_tensor(clean)
             recon, mu, logvar = model(x)
             loss, r, kl = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
-                                     cfg.kl_weight)
+                                     cfg.kl_weight, cfg.edge_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -15,6 +15,7 @@ from latent_faces.export import export_decoder  # noqa: E402
 from latent_faces.models import (  # noqa: E402
     ConvAutoencoder,
     ModelConfig,
+    gradient_difference,
     kl_divergence,
     loss_terms,
 )
@@ -63,8 +64,30 @@ def test_losses_against_formulas():
     _, rb, _ = loss_terms(recon, target, mu, logvar, "bce")
     bce = -(target * recon.log() + (1 - target) * (1 - recon).log()).mean()
     assert torch.allclose(rb, bce, atol=1e-6)
-    with pytest.raises(ValueError):
-        loss_terms(recon, target, mu, logvar, "l1")
+    _, r1, _ = loss_terms(recon, target, mu, logvar, "l1")
+    assert torch.allclose(r1, (recon - target).abs().mean())
+    with pytest.raises(ValueError, match="recon_loss"):
+        loss_terms(recon, target, mu, logvar, "huber")
+
+
+def test_edge_term_penalises_blur_that_mse_barely_sees():
+    # A hard vertical edge, and the same edge smeared over 4 px: the smeared image is close in
+    # MSE but has lost the edge, which the gradient-difference term counts.
+    x = torch.zeros(1, 3, 16, 16)
+    x[..., 8:] = 1.0
+    ramp = torch.clamp((torch.arange(16.0) - 5.5) / 4, 0, 1)
+    blur = ramp.expand(1, 3, 16, 16).clone()
+    assert torch.equal(gradient_difference(x, x), torch.zeros(1))
+    gd = gradient_difference(blur, x)
+    # hand count per row: the target's dx is one step of 1 (between columns 7 and 8), the
+    # blur's is 1/8, 1/4, 1/4, 1/4, 1/8 around it: 1/8 + 1/4 + |1/4 - 1| + 1/4 + 1/8 = 1.5
+    # over 15 differences; dy is zero everywhere
+    assert torch.allclose(gd, torch.tensor([1.5 / 15]))
+    mu = torch.zeros(1, 4)
+    plain, r, _ = loss_terms(blur, x, mu, mu, "mse", 10.0, 1.0)
+    edged, r2, _ = loss_terms(blur, x, mu, mu, "mse", 10.0, 1.0, edge_weight=2.0)
+    assert torch.equal(r, r2)  # the logged reconstruction term stays per-pixel MSE
+    assert torch.allclose(edged - plain, 10.0 * 2.0 * gd[0])
 
 
 def test_kl_zero_at_prior_and_positive_elsewhere():
