@@ -226,8 +226,19 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
     def decode(z: np.ndarray) -> np.ndarray:
         return np.concatenate([dec.decode(z[i:i + 50]) for i in range(0, len(z), 50)])
 
-    res = evaluate_decoder(decode, n_samples, seed, dec.z_dim, float(row["test_recon"]))
-    if (out / "checkpoint.pt").is_file() and str(decoder) == str(out / "decoder.npz"):
+    own_snapshot = (out / "checkpoint.pt").is_file() and str(decoder) == str(out / "decoder.npz")
+    test_mse = float(row["test_recon"])
+    if meta.get("train_config", {}).get("recon_loss", "mse") != "mse":
+        # the run logged its own reconstruction loss (L1, BCE): the target is per-pixel MSE
+        if not own_snapshot:
+            raise ValueError(f"{run} was trained with a non-MSE reconstruction loss: evaluate "
+                             "its checkpoint (without --decoder) to measure the test MSE")
+        from .train import load_model
+
+        model, cfg = load_model(out / "checkpoint.pt")
+        test_mse = recon_mse(model, cfg.n_test, cfg.seed)
+    res = evaluate_decoder(decode, n_samples, seed, dec.z_dim, test_mse)
+    if own_snapshot:
         res.update(_recon_sharpness(out / "checkpoint.pt", n_samples))
     info = {"run": str(run), "decoder": str(decoder), "epoch": epoch,
             "images_seen": int(sum(int(r["images"]) for r in rows[:epoch])),

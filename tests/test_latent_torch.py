@@ -211,6 +211,32 @@ def test_exported_header_records_the_run(tmp_path):
     assert len((out / "evals.jsonl").read_text().splitlines()) == 1
 
 
+def test_evaluate_measures_mse_for_runs_trained_with_another_loss(tmp_path):
+    # An L1 (or BCE) run logs its own loss as test_recon; the target is per-pixel MSE, so
+    # evaluate must measure it rather than copy the log.
+    from latent_faces.cli import main
+    from latent_faces.evaluate import recon_mse
+
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), "--decoder", "resup", "--dec-filters", "8,6,4",
+                 "--res-blocks", "0,0,0", "--z-dim", "4", "--n-train", "48", "--n-test", "8",
+                 "--batch-size", "16", "--epochs", "1", "--threads", "1", "--quiet",
+                 "--recon-loss", "l1", "--edge-weight", "0.1"]) == 0
+    ev = tmp_path / "ev"
+    assert main(["evaluate", str(out), "--out", str(ev), "--fit-prior", "16",
+                 "--n-samples", "20"]) == 0
+    import json
+
+    m = json.loads((ev / "metrics.json").read_text())
+    logged_l1 = float(_rows(out)[-1]["test_recon"])
+    model, cfg = load_model(ev / "checkpoint.pt")
+    assert cfg.recon_loss == "l1" and cfg.edge_weight == 0.1
+    assert m["test_recon_mse"] == pytest.approx(recon_mse(model, 8, 0), rel=1e-6)
+    assert m["test_recon_mse"] < logged_l1  # errors in [0, 1]: squared < absolute
+    assert main(["evaluate", str(out), "--out", str(tmp_path / "ev2"),
+                 "--decoder", str(ev / "decoder.npz")]) == 2
+
+
 def _randomise_batchnorm(module):
     # Non-trivial BatchNorm statistics and affine parameters, so the folding is exercised.
     for mod in module.modules():
