@@ -51,8 +51,8 @@ preview: $(VENV)/.ready | out
 # The whole system in one picture: the smooth mirror on its Cycles stage, reflecting six
 # faces decoded by the shipped numpy decoder, on planes aimed at the front camera and seen
 # only in the mirror (--face-layout camera --face-visibility reflected, the defaults).
-# 960x540, 16 samples (46 dB denoised, bench-render); a bpy without OpenImageDenoise
-# renders 64 then: 231 CPU-seconds, about 2 minutes on 2 cores.
+# 960x540, 32 samples with OpenImageDenoise (48 dB, bench-render; a bpy without it renders
+# 4x the samples): measured 50 s wall, 93 CPU-seconds on 2 quiet cores, Blender start included.
 demo: .venv-bpy$(BPY)/.ready | out
 	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/demo.png --face-planes 6
 	@echo "rendered out/demo.png"
