@@ -173,8 +173,8 @@ gui-screenshots: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 	  timeout 3600 $(PY) -m pytest -q -p no:cacheprovider tests/real/test_gui.py
 
 # The same study with both Foster-architecture models trained to convergence (issue 10;
-# docs/latent_faces.md): 160 000 images per model, 0.44 + 0.49 CPU-hours, ~55 min on 2 quiet
-# cores. The post's question is answered from these.
+# docs/latent_faces.md): 160 000 images per model, 0.44 + 0.49 CPU-hours, ~1 hour wall (one
+# training thread, the models in turn). The post's question is answered from these.
 latent-study-converged: $(VENV)/.ready
 	for m in vae almost-ae; do \
 	  $(PY) -m latent_faces train --out runs/study_$$m --preset $$m --n-train 30000 --n-test 500 \
