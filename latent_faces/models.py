@@ -243,9 +243,7 @@ def loss_terms(recon: torch.Tensor, target: torch.Tensor, mu: torch.Tensor,
     else:
         raise ValueError(f"recon_loss must be 'mse', 'l1' or 'bce', not {recon_loss!r}")
     kl = kl_divergence(mu, logvar)
-    if edge_weight:
-        total = r_loss_factor * (r + edge_weight * gradient_difference(recon, target))
-    else:
-        total = r_loss_factor * r
-    total = total + kl_weight * kl
+    total = r_loss_factor * r + kl_weight * kl
+    if edge_weight:  # skipped at 0, so Foster's losses cost what they did
+        total = total + r_loss_factor * edge_weight * gradient_difference(recon, target)
     return total.mean(), r.mean(), kl.mean()

@@ -312,42 +312,44 @@ def test_numpy_decoder_matches_torch(tmp_path):
     assert np.abs(got - ref).max() <= 1e-4
 
 
-def _torch_resup_from_file(dec: NumpyDecoder, z: np.ndarray) -> np.ndarray:
-    """The shipped file's network written with torch's own ops (conv2d, nearest interpolate,
-    pixel_shuffle), independently of the numpy code under test."""
-    import torch.nn.functional as F
+@torch.no_grad()
+def _resup_from_file(dec: NumpyDecoder):
+    """The project's torch ``ResUpDecoder``, built from the model config the file's header
+    records and loaded with the file's arrays (BatchNorm is folded into them, so the BN
+    layers become identities): torch's own conv2d, interpolate and pixel_shuffle, not the
+    numpy code under test."""
+    from latent_faces.models import ResUpDecoder
 
-    a, s = dec.a, dec.slope
+    m = ResUpDecoder(ModelConfig.from_dict(dec.header["meta"]["train_config"]["model"]))
+    a = {k: torch.from_numpy(v) for k, v in dec.a.items()}
 
-    def conv(h, wn, bn):
-        w = torch.from_numpy(a[wn])
-        c_in = w.shape[0]
-        w = w.reshape(c_in, 3, 3, -1).permute(3, 0, 1, 2)  # (c_in, ky, kx, c_out) → OIHW
-        return F.conv2d(h, w, torch.from_numpy(a[bn]), padding=1)
+    def load(conv, name_w, name_b):
+        c_in = conv.in_channels
+        conv.weight.copy_(a[name_w].reshape(c_in, 3, 3, -1).permute(3, 0, 1, 2))
+        conv.bias.copy_(a[name_b])
 
-    h = F.leaky_relu(torch.from_numpy(z) @ torch.from_numpy(a["fc_w"])
-                     + torch.from_numpy(a["fc_b"]), s)
-    h = h.reshape(len(z), dec.base_channels, dec.base, dec.base)
-    for i, st in enumerate(dec.stages):
-        h = F.leaky_relu(conv(F.interpolate(h, scale_factor=2, mode="nearest"),
-                              f"s{i}_conv_w", f"s{i}_conv_b"), s)
-        for j in range(int(st["res_blocks"])):
-            r = f"s{i}_r{j}_"
-            t = F.leaky_relu(conv(h, r + "w1", r + "b1"), s)
-            h = F.leaky_relu(h + conv(t, r + "w2", r + "b2"), s)
-    h = F.pixel_shuffle(conv(h, "out_w", "out_b"), 2)
-    return torch.sigmoid(h).numpy().transpose(0, 2, 3, 1)
+    m.fc.weight.copy_(a["fc_w"].T)
+    m.fc.bias.copy_(a["fc_b"])
+    for i, st in enumerate(m.stages):
+        load(st["conv"], f"s{i}_conv_w", f"s{i}_conv_b")
+        st["bn"] = torch.nn.Identity()
+        for j, rb in enumerate(st["res"]):
+            load(rb.conv1, f"s{i}_r{j}_w1", f"s{i}_r{j}_b1")
+            load(rb.conv2, f"s{i}_r{j}_w2", f"s{i}_r{j}_b2")
+            rb.bn1 = rb.bn2 = torch.nn.Identity()
+    load(m.out, "out_w", "out_b")
+    return m.eval()
 
 
 def test_shipped_decoder_equals_torch():
-    # The weights that ship, decoded by the numpy decoder and by torch: the same faces.
+    # The weights that ship, decoded by the numpy decoder and by the torch model: same faces.
     import latent_faces
 
     dec = latent_faces.load_shipped_decoder()
     assert dec.kind == "resup"
     z = latent_faces.sample_latents("normal", 16, seed=3, z_dim=dec.z_dim)
     with torch.no_grad():
-        ref = _torch_resup_from_file(dec, z)
+        ref = _resup_from_file(dec)(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
     got = dec.decode(z)
     assert got.shape == ref.shape == (16, 96, 96, 3)
     assert np.abs(got - ref).max() <= 1e-4
