@@ -10,7 +10,7 @@ Two decoder kinds (``header["decoder"]``):
   3 × 3 conv → LeakyReLU → residual blocks] → 3 × 3 conv to 12 channels → 2× pixel shuffle.
   A 3 × 3 "same" conv is 9 matmuls (one per kernel tap) added at their shifts.
 
-BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.export`).
+BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.training.export`).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def resup_array_names(stages: list[dict]) -> list[str]:
 
 
 class NumpyDecoder:
-    """Decoder exported by :func:`latent_faces.export.export_decoder`.
+    """Decoder exported by :func:`latent_faces.training.export.export_decoder`.
 
     Attributes
     ----------

@@ -11,72 +11,34 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image
+from tqdm import tqdm
 
+from .checkpoints import (
+    CHECKPOINT,
+    TrainConfig,
+    git_commit,
+    read_checkpoint,
+    run_summary,
+    write_checkpoint,
+)
 from .data import ImageFolderStream, synthetic_split
-from .models import ConvAutoencoder, ModelConfig, loss_terms
+from .export import export_decoder
+from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
 from .tasks import TASKS, corrupt
 
-__all__ = ["TrainConfig", "load_model", "to_tensor", "train"]
+__all__ = ["lr_at", "train"]
 
-CHECKPOINT = "checkpoint.pt"
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
               "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped",
               "lr", "cpu_seconds"]
-
-
-@dataclass
-class TrainConfig:
-    """Everything a training run depends on (stored in the checkpoint)."""
-
-    out: str
-    model: ModelConfig = field(default_factory=ModelConfig)
-    task: str = "reconstruct"
-    recon_loss: str = "mse"
-    r_loss_factor: float = 10000.0
-    kl_weight: float = 1.0
-    edge_weight: float = 0.0  # gradient-difference term, in units of the per-pixel recon loss
-    lr: float = 5e-4
-    batch_size: int = 32
-    epochs: int = 10
-    seed: int = 0
-    n_train: int = 10000
-    n_test: int = 500
-    data: str | None = None  # image folder; None = synthetic faces
-    init: str | None = None  # checkpoint whose weights start a new run (e.g. for a new task)
-    threads: int = 2
-    progress: bool = True
-    lr_schedule: str = "constant"  # or "cosine": lr → lr_min over lr_horizon epochs
-    lr_min: float = 0.0
-    lr_horizon: int = 0  # epochs of the cosine; 0 = epochs (resolved when a run starts)
-    epoch_size: int = 0  # images per epoch drawn from the n_train pool; 0 = whole pool
-    command: str = ""  # the command line that started the run (provenance)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["model"] = self.model.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        d = dict(d)
-        d["model"] = ModelConfig.from_dict(d["model"])
-        return cls(**d)
-
-
-def to_tensor(x: np.ndarray) -> torch.Tensor:
-    """``(B, H, W, 3)`` uint8 or float in [0, 1] → ``(B, 3, H, W)`` float32 tensor."""
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32))
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -88,20 +50,6 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
         t = min(epoch / max(cfg.lr_horizon, 1), 1.0)
         return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
     raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
-
-
-def git_commit() -> str:
-    """``git describe``-like id of the source tree (commit, ``-dirty`` if modified)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
-                                "latent_faces"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (rev or "unknown") + ("-dirty" if dirty and rev else "")
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -176,13 +124,9 @@ def _evaluate(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray) -> tup
 
 
 def _plot(out: Path, rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ep = [int(r["epoch"]) for r in rows]
-    fig, ax = plt.subplots(1, 2, figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots(1, 2)
     ax[0].plot(ep, [float(r["train_loss"]) for r in rows], "o-", label="train")
     ax[0].plot(ep, [float(r["test_loss"]) for r in rows], "s-", label="test")
     ax[0].set(xlabel="epoch", ylabel="total loss", title="loss")
@@ -193,43 +137,19 @@ def _plot(out: Path, rows: list[dict]) -> None:
     ax[1].legend()
     fig.tight_layout()
     fig.savefig(out / "loss.png", dpi=80)
-    plt.close(fig)
 
 
 def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, path: Path,
                  n: int = 8) -> None:
     """Rows: clean test images, network input (corrupted), output."""
-    from PIL import Image
-
     rng = np.random.default_rng([cfg.seed, 10**6])
     clean = test[:n].astype(np.float32) / 255.0
     x = corrupt(clean, cfg.task, rng)
     model.eval()
     with torch.no_grad():
-        y = model(to_tensor(x))[0].numpy().transpose(0, 2, 3, 1)
+        y = to_images(model(to_tensor(x))[0])
     rows = [np.concatenate(list(a), axis=1) for a in (clean, x, y)]
     Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8)).save(path)
-
-
-def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:
-    """Model (eval mode) and training config from a checkpoint file."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = ConvAutoencoder(cfg.model)
-    model.load_state_dict(ck["model"])
-    model.eval()
-    return model, cfg
-
-
-def run_summary(history: list[dict], sessions: list[dict]) -> dict:
-    """Provenance of a run for export headers: sessions (command, epochs, CPU seconds, git
-    commit), epochs trained, images seen, CPU-hours."""
-    cpu = sum(float(r.get("cpu_seconds") or 0) for r in history)
-    return {"sessions": sessions, "epochs_trained": len(history),
-            "images_seen": int(sum(int(r["images"]) for r in history)),
-            "cpu_hours": round(cpu / 3600, 4),
-            "cpu_hours_note": "process CPU time of the training epochs (incl. evaluation); "
-                              "epochs logged before cpu_seconds existed count 0"}
 
 
 def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None) -> Path:
@@ -240,8 +160,6 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     config is used except for ``epochs``, ``threads``, ``progress`` and (if given)
     ``lr_horizon``.
     """
-    from tqdm import tqdm
-
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, cfg.threads))
@@ -253,7 +171,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if resume:
         if not ck_path.exists():
             raise FileNotFoundError(f"nothing to resume: {ck_path} does not exist")
-        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+        ck = read_checkpoint(ck_path)
         new = cfg
         cfg = TrainConfig.from_dict(ck["config"])
         cfg.epochs, cfg.threads, cfg.progress = new.epochs, new.threads, new.progress
@@ -277,7 +195,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
     elif cfg.init is not None:
-        init = torch.load(cfg.init, map_location="cpu", weights_only=False)
+        init = read_checkpoint(cfg.init)
         try:
             model.load_state_dict(init["model"])
         except RuntimeError as e:
@@ -328,10 +246,9 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
                                           round(cpu, 2)], strict=True)))
         session["end_epoch"] = epoch + 1
         session["cpu_seconds"] = round(session["cpu_seconds"] + cpu, 2)
-        tmp = ck_path.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                    "config": cfg.to_dict(), "history": rows, "sessions": sessions}, tmp)
-        tmp.replace(ck_path)  # a kill mid-save never leaves a broken checkpoint
+        write_checkpoint(ck_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                   "epoch": epoch, "config": cfg.to_dict(), "history": rows,
+                                   "sessions": sessions})
         _write_log(out, rows)
         if cfg.progress:
             print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
@@ -344,8 +261,6 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if rows:
         _plot(out, rows)
     save_samples(model, cfg, data.test, out / "samples.png")
-    from .export import export_decoder  # imported late: a long run picks up the current code
-
     export_decoder(model.decoder, out / "decoder.npz",
                    meta={"train_config": cfg.to_dict(), **run_summary(rows, sessions)})
     return out
