@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity", "make_negatives",
-           "precision_recall", "sharpness"]
+__all__ = ["HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity", "grid_peaks",
+           "make_negatives", "mean_power_spectrum", "precision_recall", "sharpness"]
 
 
 # ---------------------------------------------------------------- numpy corruptions (negatives)
@@ -187,3 +187,66 @@ def sharpness(images: np.ndarray, downsample: int = 1) -> float:
     lap = (g[:, :-2, 1:-1] + g[:, 2:, 1:-1] + g[:, 1:-1, :-2] + g[:, 1:-1, 2:]
            - 4 * g[:, 1:-1, 1:-1])
     return float(np.abs(lap).mean())
+
+
+# ---------------------------------------------------------------- spectrum (grid artefacts)
+
+def mean_power_spectrum(images: np.ndarray) -> np.ndarray:
+    """Mean 2-D power spectrum of images, summed over the colour channels, Hann-windowed.
+
+    Parameters
+    ----------
+    images : ndarray, (N, S, S, 3) uint8 or float in [0, 1]
+
+    Returns
+    -------
+    ndarray, (S, S) float64
+        ``P[v, u]``: mean ``|FFT|²`` at ``v`` cycles per image vertically and ``u``
+        horizontally (numpy's FFT order: index ``k`` and ``k - S`` are the same frequency).
+        Each image channel's mean is removed first; the window keeps the image borders from
+        smearing power along the axes.  Channels are summed, not converted to grey, so a
+        colour-only grid shows too.
+    """
+    x = np.asarray(images)
+    x = x.astype(np.float64) / 255 if x.dtype == np.uint8 else x.astype(np.float64)
+    x = x.transpose(0, 3, 1, 2)
+    x = x - x.mean(axis=(2, 3), keepdims=True)
+    win = np.hanning(x.shape[2])
+    x *= win[:, None] * win[None, :]
+    return (np.abs(np.fft.fft2(x)) ** 2).sum(1).mean(0)
+
+
+def grid_peaks(spectrum: np.ndarray, fundamental: int) -> dict[tuple[int, int], float]:
+    """How far the spectrum stands out at the frequencies of an upsampling grid.
+
+    A decoder that upsamples by 2 from ``fundamental`` px (its first feature map) can paint
+    patterns with periods of ``S / fundamental`` px and its halvings: power at every multiple
+    of ``fundamental`` cycles per image, on both axes and the diagonals (checkerboards).
+
+    Parameters
+    ----------
+    spectrum : ndarray, (S, S)
+        From :func:`mean_power_spectrum`.
+    fundamental : int
+        Cycles per image of the coarsest grid (the decoder's base size: 6 for 96 px images
+        from a 6 × 6 map).
+
+    Returns
+    -------
+    dict
+        ``{(v, u): ratio}`` for every grid frequency other than (0, 0), each once (``0 ≤ v ≤
+        S/2``, ``-S/2 < u ≤ S/2``; (v, u) and (-v, -u) are the same for a real image): the
+        power there over the mean power of the ring of frequencies 2 bins away (the window
+        spreads a pure tone over ±1 bin). About 1 where the spectrum is smooth.
+    """
+    s = spectrum.shape[0]
+    ks = range(0, s // 2 + 1, fundamental)
+    ring = [(dv, du) for dv in range(-2, 3) for du in range(-2, 3) if max(abs(dv), abs(du)) == 2]
+    out = {}
+    for v in ks:
+        for u in sorted({*ks, *(-k for k in ks if 2 * k < s)}):
+            if (v, u) == (0, 0) or (2 * v in (0, s) and u < 0):  # (v, -u) mirrors (v, u)
+                continue
+            around = np.mean([spectrum[(v + dv) % s, (u + du) % s] for dv, du in ring])
+            out[(v, u)] = float(spectrum[v % s, u % s] / around)
+    return out
