@@ -137,6 +137,18 @@ def _build_parser() -> _Parser:
     t.add_argument("--epoch-size", type=_positive_int,
                    help="images per epoch, drawn without replacement from the n-train "
                         "pool (default: the whole pool); checkpoints come once per epoch")
+    t.add_argument("--adv-weight", type=_nonneg_float, default=0.0,
+                   help="adversarial term (VQGAN's: patch discriminator, hinge loss): scale of "
+                        "its adaptive weight (0: off, no discriminator)")
+    t.add_argument("--adv-start", type=_nonneg_int, default=0, metavar="STEP",
+                   help="optimiser step (counted over the whole run) from which the "
+                        "adversarial term and the discriminator's training start")
+    t.add_argument("--disc-lr", type=_positive_float, default=1e-4,
+                   help="the discriminator's learning rate (Adam, betas 0.5, 0.9)")
+    t.add_argument("--disc-channels", type=_positive_int, default=64,
+                   help="channels of the discriminator's first conv")
+    t.add_argument("--disc-layers", type=_positive_int, default=3,
+                   help="stride-2 convs of the discriminator (3: 70 px patches)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive_int, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -204,6 +216,8 @@ def _cmd_train(a) -> None:
         raise UsageError(f"--resume: no checkpoint in {out}")
     if a.init is not None and not Path(a.init).is_file():
         raise UsageError(f"--init: checkpoint not found: {a.init}")
+    if a.disc_layers > 5:  # a 96 px image is down to 1 px after five halvings
+        raise UsageError(f"--disc-layers: at most 5 for 96 px images, got {a.disc_layers}")
     from .training.checkpoints import TrainConfig
     from .training.models import ModelConfig
     from .training.train import train
@@ -228,7 +242,9 @@ def _cmd_train(a) -> None:
                       data=a.data, threads=a.threads, progress=not a.quiet, init=a.init,
                       lr_schedule=a.lr_schedule, lr_min=a.lr_min,
                       lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
-                      edge_weight=a.edge_weight,
+                      edge_weight=a.edge_weight, adv_weight=a.adv_weight,
+                      adv_start=a.adv_start, disc_lr=a.disc_lr,
+                      disc_channels=a.disc_channels, disc_layers=a.disc_layers,
                       command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
         train(cfg, resume=a.resume, lr_horizon=a.lr_horizon)

@@ -49,6 +49,13 @@ class TrainConfig:
     lr_horizon: int = 0  # epochs of the cosine; 0 = epochs (resolved when a run starts)
     epoch_size: int = 0  # images per epoch drawn from the n_train pool; 0 = whole pool
     command: str = ""  # the command line that started the run (provenance)
+    # Adversarial term (adversarial.py): scale of the adaptive weight, 0 = no discriminator;
+    # optimiser step it starts at (warm-up); the patch discriminator's lr and size.
+    adv_weight: float = 0.0
+    adv_start: int = 0
+    disc_lr: float = 1e-4
+    disc_channels: int = 64
+    disc_layers: int = 3
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -20,6 +20,14 @@ from matplotlib.figure import Figure
 from PIL import Image
 from tqdm import tqdm
 
+from .adversarial import (
+    PatchDiscriminator,
+    adaptive_weight,
+    adversarial_on,
+    generator_loss,
+    hinge_d_loss,
+    last_layer,
+)
 from .checkpoints import (
     CHECKPOINT,
     TrainConfig,
@@ -38,7 +46,7 @@ __all__ = ["lr_at", "train"]
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
               "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped",
-              "lr", "cpu_seconds"]
+              "lr", "cpu_seconds", "train_g_loss", "train_d_loss", "adv_lambda"]
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -201,6 +209,15 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         except RuntimeError as e:
             raise ValueError(f"{cfg.init}: weights do not fit this model configuration "
                              f"({str(e).splitlines()[0]})") from None
+    disc, d_opt = None, None
+    if cfg.adv_weight > 0:
+        disc = PatchDiscriminator(cfg.disc_channels, cfg.disc_layers)
+        # Adam with β1 = 0.5, as VQGAN trains both of its networks.
+        d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.9))
+        if resume and "disc" in ck:
+            disc.load_state_dict(ck["disc"])
+            d_opt.load_state_dict(ck["disc_optimizer"])
+        disc.train()
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0
@@ -214,7 +231,8 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         crng = np.random.default_rng([cfg.seed, epoch, 1])
         skipped_before = data.skipped_train()
         sums = np.zeros(3)
-        n = 0
+        adv_sums = np.zeros(3)  # generator loss, discriminator loss, λ
+        n = n_adv = 0
         t0 = time.perf_counter()
         bar = tqdm(data.batches(epoch), total=data.batches_per_epoch(),
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress,
@@ -226,9 +244,24 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             recon, mu, logvar = model(x)
             loss, r, kl = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
                                      cfg.kl_weight, cfg.edge_weight)
+            adv = disc is not None and adversarial_on(step, cfg.adv_start)
+            objective = loss
+            if adv:
+                g_loss = generator_loss(disc(recon))
+                # The KL term has no gradient at the decoder's last layer: the weight matches
+                # the adversarial gradient to the reconstruction's there.
+                lam = adaptive_weight(loss, g_loss, last_layer(model.decoder), cfg.adv_weight)
+                objective = loss + lam * g_loss
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            objective.backward()
             opt.step()
+            if adv:
+                d_loss = hinge_d_loss(disc(y), disc(recon.detach()))
+                d_opt.zero_grad(set_to_none=True)  # also drops what objective left in D
+                d_loss.backward()
+                d_opt.step()
+                adv_sums += np.array([g_loss.item(), d_loss.item(), lam.item()]) * len(x)
+                n_adv += len(x)
             step += 1
             sums += np.array([loss.item(), r.item(), kl.item()]) * len(x)
             n += len(x)
@@ -243,17 +276,22 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         cpu = time.process_time() - cpu0
         rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
                                           round(dt, 2), round(n / dt, 1), skipped, lr,
-                                          round(cpu, 2)], strict=True)))
+                                          round(cpu, 2),
+                                          *(adv_sums / n_adv if n_adv else ["", "", ""])],
+                                 strict=True)))
         session["end_epoch"] = epoch + 1
         session["cpu_seconds"] = round(session["cpu_seconds"] + cpu, 2)
-        write_checkpoint(ck_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "epoch": epoch, "config": cfg.to_dict(), "history": rows,
-                                   "sessions": sessions})
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                 "config": cfg.to_dict(), "history": rows, "sessions": sessions}
+        if disc is not None:
+            state.update(disc=disc.state_dict(), disc_optimizer=d_opt.state_dict())
+        write_checkpoint(ck_path, state)
         _write_log(out, rows)
         if cfg.progress:
             print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
-                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  lr {lr:.3g}  {n / dt:.0f} img/s",
-                  flush=True)
+                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  lr {lr:.3g}  {n / dt:.0f} img/s"
+                  + (f"  G {adv_sums[0] / n_adv:.3g}  D {adv_sums[1] / n_adv:.3g}  "
+                     f"λ {adv_sums[2] / n_adv:.3g}" if n_adv else ""), flush=True)
         if skipped:
             # Corrupt files never stop a run, but the user must hear about them.
             print(f"epoch {epoch + 1}: skipped {skipped} unreadable image file(s)", flush=True)
