@@ -15,6 +15,7 @@ module               concern                                                    
 ``checkpoints``      run configuration, checkpoint files, provenance, ``load_model``      yes
 ``prior``            Gaussian fitted to the encodings, folded into the decoder            yes
 ``export``           torch decoder → ``.npz`` for :class:`latent_faces.NumpyDecoder`      yes
+``adversarial``      patch discriminator, hinge loss, adaptive weight (VQGAN's term)      yes
 ``train``            the training loop (seeded, resumable, logged)                        yes
 ``face_scorer``      the face-plausibility classifier                                     yes
 ``evaluate``         a generator against the targets; learning curves                     yes
