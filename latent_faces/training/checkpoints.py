@@ -2,9 +2,10 @@
 
 A checkpoint (``RUN/checkpoint.pt``) is a dict: ``model`` and ``optimizer`` state, the 0-based
 ``epoch`` just finished, ``config`` (:meth:`TrainConfig.to_dict`), ``history`` (the rows of
-``loss.csv``) and ``sessions`` (one per training process: command, epochs, CPU seconds, git
-commit).  :func:`load_model` is what evaluation, the study and the bench use to get a trained
-model back.
+``loss.csv``), ``sessions`` (one per training process: command, epochs, CPU seconds, git
+commit) and, for runs with an adversarial term, ``disc`` and ``disc_optimizer``.
+:func:`load_model` is what evaluation, the study and the bench use to get a trained model
+back.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import torch
 
 from .models import ConvAutoencoder, ModelConfig
 
-__all__ = ["CHECKPOINT", "TrainConfig", "git_commit", "load_model", "read_checkpoint",
-           "run_summary", "write_checkpoint"]
+__all__ = ["CHECKPOINT", "TrainConfig", "git_commit", "load_model", "model_from",
+           "read_checkpoint", "run_summary", "write_checkpoint"]
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -101,7 +102,11 @@ def write_checkpoint(path: str | Path, state: dict) -> None:
 
 def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:
     """Model (eval mode) and training config from a checkpoint file."""
-    ck = read_checkpoint(path)
+    return model_from(read_checkpoint(path))
+
+
+def model_from(ck: dict) -> tuple[ConvAutoencoder, TrainConfig]:
+    """Model (eval mode) and training config from a checkpoint dict (:func:`read_checkpoint`)."""
     cfg = TrainConfig.from_dict(ck["config"])
     model = ConvAutoencoder(cfg.model)
     model.load_state_dict(ck["model"])

@@ -15,9 +15,8 @@ import numpy as np
 import torch
 
 from ..numpy_decoder import FORMAT_VERSION
-from .checkpoints import TrainConfig, read_checkpoint, run_summary
+from .checkpoints import model_from, read_checkpoint, run_summary
 from .data import ImageFolderStream
-from .models import ConvAutoencoder
 from .prior import fit_latent_gaussian, fold_latent_gaussian
 from .synth import generate_faces
 
@@ -173,10 +172,7 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int =
         ``cpu_hours``, ``latent_prior``.
     """
     ck = read_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = ConvAutoencoder(cfg.model)
-    model.load_state_dict(ck["model"])
-    model.eval()
+    model, cfg = model_from(ck)
     decoder = model.decoder
     prior: dict = {"kind": "standard-normal"}
     if fit_prior > 0:
