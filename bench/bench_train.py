@@ -41,7 +41,7 @@ def main() -> None:
     a = ap.parse_args()
 
     from latent_faces import NumpyDecoder, sample_latents
-    from latent_faces.synth import generate_faces
+    from latent_faces.training.synth import generate_faces
 
     t = time.perf_counter()
     faces = generate_faces(256, seed=0)
@@ -50,9 +50,8 @@ def main() -> None:
 
     import torch
 
-    from latent_faces.export import export_decoder
-    from latent_faces.models import ConvAutoencoder, ModelConfig, loss_terms
-    from latent_faces.train import to_tensor
+    from latent_faces.training.export import export_decoder
+    from latent_faces.training.models import ConvAutoencoder, ModelConfig, loss_terms, to_tensor
 
     torch.set_num_threads(a.threads)
     # The reference network, and the shipped generator's architecture (see docs).

@@ -1,7 +1,9 @@
 """latent_faces: convolutional AE/VAE for 96×96 faces and a torch-free decoder for Blender.
 
-Importing this package never imports torch; training (``latent_faces.train``,
-``latent_faces.models``) does, lazily.
+This package is what runs in Blender (numpy only: the decoder, latent sampling, contact
+sheets, the shipped weights); it never imports torch, Pillow or :mod:`latent_faces.training`,
+the training side (data, models, training, export, evaluation, the study), which the
+extension does not ship.  ``python -m latent_faces`` (:mod:`latent_faces.cli`) drives both.
 
 Public API (stable for the Blender side)::
 
@@ -9,7 +11,7 @@ Public API (stable for the Blender side)::
     dec = latent_faces.NumpyDecoder.load(path)          # ValueError on bad files
     z = latent_faces.sample_latents("normal", 16, seed=0, z_dim=dec.z_dim)
     imgs = dec.decode(z)                                # (16, 96, 96, 3) float32 in [0, 1]
-    faces = latent_faces.generate_faces(8, seed=0)      # (8, 96, 96, 3) uint8
+    sheet = latent_faces.contact_sheet(imgs, cols=8)    # uint8 grid
 """
 
 from __future__ import annotations
@@ -19,13 +21,11 @@ from pathlib import Path
 from .numpy_decoder import FORMAT_VERSION, NumpyDecoder
 from .sampling import sample_latents
 from .sheet import contact_sheet
-from .synth import generate_faces
 
 __all__ = [
     "FORMAT_VERSION",
     "NumpyDecoder",
     "contact_sheet",
-    "generate_faces",
     "load_shipped_decoder",
     "sample_latents",
     "shipped_decoder_path",

@@ -1,7 +1,8 @@
 """Command line: ``python -m latent_faces {train,decode,export,evaluate,faces,study} ...``.
 
-Bad arguments exit with status 2 and one line on stderr (no usage block, no traceback);
-torch is imported only by the commands that need it.
+Bad arguments exit with status 2 and one line on stderr (no usage block, no traceback).
+``decode`` and ``faces`` are numpy only; the other commands import the torch side
+(:mod:`latent_faces.training`) when they run, so that those two work without torch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from . import NumpyDecoder, sample_latents, shipped_decoder_path
+from .sheet import save_png
+from .training.synth import generate_faces
 
 __all__ = ["main"]
 
@@ -132,6 +137,18 @@ def _build_parser() -> _Parser:
     t.add_argument("--epoch-size", type=_positive_int,
                    help="images per epoch, drawn without replacement from the n-train "
                         "pool (default: the whole pool); checkpoints come once per epoch")
+    t.add_argument("--adv-weight", type=_nonneg_float, default=0.0,
+                   help="adversarial term (VQGAN's: patch discriminator, hinge loss): scale of "
+                        "its adaptive weight (0: off, no discriminator)")
+    t.add_argument("--adv-start", type=_nonneg_int, default=0, metavar="STEP",
+                   help="optimiser step (counted over the whole run) from which the "
+                        "adversarial term and the discriminator's training start")
+    t.add_argument("--disc-lr", type=_positive_float, default=1e-4,
+                   help="the discriminator's learning rate (Adam, betas 0.5, 0.9)")
+    t.add_argument("--disc-channels", type=_positive_int, default=64,
+                   help="channels of the discriminator's first conv")
+    t.add_argument("--disc-layers", type=_positive_int, default=3,
+                   help="stride-2 convs of the discriminator (3: 70 px patches)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=_positive_int, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
@@ -199,8 +216,11 @@ def _cmd_train(a) -> None:
         raise UsageError(f"--resume: no checkpoint in {out}")
     if a.init is not None and not Path(a.init).is_file():
         raise UsageError(f"--init: checkpoint not found: {a.init}")
-    from .models import ModelConfig
-    from .train import TrainConfig, train
+    if a.disc_layers > 5:  # a 96 px image is down to 1 px after five halvings
+        raise UsageError(f"--disc-layers: at most 5 for 96 px images, got {a.disc_layers}")
+    from .training.checkpoints import TrainConfig
+    from .training.models import ModelConfig
+    from .training.train import train
 
     pre = dict(PRESETS[a.preset])
     arch = {k: getattr(a, k) for k in ("enc_filters", "dec_filters", "res_blocks",
@@ -222,7 +242,9 @@ def _cmd_train(a) -> None:
                       data=a.data, threads=a.threads, progress=not a.quiet, init=a.init,
                       lr_schedule=a.lr_schedule, lr_min=a.lr_min,
                       lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
-                      edge_weight=a.edge_weight,
+                      edge_weight=a.edge_weight, adv_weight=a.adv_weight,
+                      adv_start=a.adv_start, disc_lr=a.disc_lr,
+                      disc_channels=a.disc_channels, disc_layers=a.disc_layers,
                       command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
         train(cfg, resume=a.resume, lr_horizon=a.lr_horizon)
@@ -232,9 +254,6 @@ def _cmd_train(a) -> None:
 
 
 def _cmd_decode(a) -> None:
-    from . import NumpyDecoder, sample_latents, shipped_decoder_path
-    from .sheet import save_png
-
     path = Path(a.decoder) if a.decoder else shipped_decoder_path()
     try:
         dec = NumpyDecoder.load(path)
@@ -266,7 +285,7 @@ def _cmd_export(a) -> None:
         raise UsageError(f"checkpoint not found: {a.checkpoint}")
     if not Path(a.out).resolve().parent.is_dir():
         raise UsageError(f"--out: folder does not exist: {Path(a.out).parent}")
-    from .export import export_checkpoint
+    from .training.export import export_checkpoint
 
     meta = export_checkpoint(a.checkpoint, a.out, fit_prior=a.fit_prior,
                              temperature=a.temperature)
@@ -280,7 +299,7 @@ def _cmd_evaluate(a) -> None:
         raise UsageError(f"no checkpoint.pt in {run}")
     if a.decoder is not None and not Path(a.decoder).is_file():
         raise UsageError(f"--decoder: not found: {a.decoder}")
-    from .evaluate import evaluate_run
+    from .training.evaluate import evaluate_run, targets_markdown
 
     try:
         res = evaluate_run(run, a.out, decoder=a.decoder, fit_prior=a.fit_prior,
@@ -288,15 +307,10 @@ def _cmd_evaluate(a) -> None:
                            temperature=a.temperature)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    from .evaluate import targets_markdown
-
     print(targets_markdown(res))
 
 
 def _cmd_faces(a) -> None:
-    from .sheet import save_png
-    from .synth import generate_faces
-
     if a.start < 0:
         raise UsageError("--start must be >= 0")
     faces = generate_faces(a.count, a.seed, a.start, supersample=a.supersample)
@@ -308,7 +322,7 @@ def _cmd_study(a) -> None:
     for p in (a.ae, a.vae):
         if not Path(p).is_file():
             raise UsageError(f"checkpoint not found: {p}")
-    from .study import run_study
+    from .training.study import run_study
 
     run_study(a.ae, a.vae, a.out, n_samples=a.n_samples, seed=a.seed, threads=a.threads)
 

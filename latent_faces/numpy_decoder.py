@@ -8,9 +8,11 @@ Two decoder kinds (``header["decoder"]``):
   kernel tap (ky, kx) lands on output pixel (2i + ky − p, 2j + kx − p).
 * ``"resup"`` (format version 2): Linear → LeakyReLU → stages of [nearest 2× upsample →
   3 × 3 conv → LeakyReLU → residual blocks] → 3 × 3 conv to 12 channels → 2× pixel shuffle.
-  A 3 × 3 "same" conv is 9 matmuls (one per kernel tap) added at their shifts.
+  A 3 × 3 "same" conv is 3 matmuls, one per kernel row, of a column-stacked copy of the
+  input (the 3 column taps side by side in the channels); an upsample followed by a conv is
+  computed as four 2 × 2 convs at the low resolution, one per output parity.
 
-BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.export`).
+BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.training.export`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder"]
+__all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder", "conv3x3", "conv_transpose_s2",
+           "pixel_shuffle2", "upsample2", "upsample2_conv3x3"]
 
 FORMAT_VERSION = 2  # written by export; version 1 (Foster decoders only) is still read
 READABLE_VERSIONS = (1, 2)
 
 
 def _leaky(x: np.ndarray, slope: float) -> np.ndarray:
+    """LeakyReLU of a freshly computed ``x``, in place where the slope allows."""
+    if 0 <= slope <= 1:  # then max(x, slope·x) is x where x > 0 and slope·x elsewhere
+        return np.maximum(x, x * np.float32(slope), out=x)
     return np.where(x > 0, x, x * np.float32(slope))
 
 
@@ -61,6 +67,31 @@ def conv_transpose_s2(x: np.ndarray, w: np.ndarray, b: np.ndarray, k: int = 3, p
     return out
 
 
+def _column_stack(x: np.ndarray) -> np.ndarray:
+    """(B, H, W, C) → (B, H + 2, W, 3·C): one zero row above and below each image, and in the
+    channel blocks 0, 1, 2 the pixel at column j − 1, j, j + 1 (zero outside the image)."""
+    bsz, h, wd, c = x.shape
+    xc = np.zeros((bsz, h + 2, wd, 3 * c), np.float32)
+    xc[:, 1:h + 1, 1:, :c] = x[:, :, :-1]
+    xc[:, 1:h + 1, :, c:2 * c] = x
+    xc[:, 1:h + 1, :-1, 2 * c:] = x[:, :, 1:]
+    return xc
+
+
+def _row_taps(flat: np.ndarray, kernels: list[np.ndarray], starts: list[int], rows: int,
+              out: np.ndarray) -> None:
+    """``out[:rows] = Σ_t flat[starts[t]:starts[t] + rows] @ kernels[t]``.
+
+    ``flat`` is a :func:`_column_stack` flattened to (B·(H + 2)·W, ·): a row offset of the
+    kernel is a contiguous shift of ``starts`` by whole image rows, so every tap is one
+    matmul over the whole batch; the two padding rows of each image absorb the products that
+    straddle two images (they are computed and thrown away).
+    """
+    np.matmul(flat[starts[0]:starts[0] + rows], kernels[0], out=out[:rows])
+    for k, s in zip(kernels[1:], starts[1:], strict=True):
+        out[:rows] += flat[s:s + rows] @ k
+
+
 def conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     """3 × 3 convolution, stride 1, zero padding 1 (torch ``Conv2d(k=3, padding=1)``).
 
@@ -72,22 +103,62 @@ def conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    ndarray, (B, H, W, C_out) float32
+    ndarray, (B, H, W, C_out) float32 (a view into a slightly larger array)
     """
     bsz, h, wd, c_in = x.shape
     c_out = w.shape[1] // 9
-    taps = w.reshape(c_in, 9, c_out).transpose(1, 0, 2).copy()  # (9, C_in, C_out)
-    flat = x.reshape(-1, c_in)
-    # One matmul per tap with a contiguous (B·H·W, C_out) result, added at its shift: input
-    # pixel p with tap ky feeds output pixel p − ky + 1, i.e. index p − ky + 2 of a frame padded
-    # by one pixel on each side.  (One matmul for all taps followed by 9 adds of strided
-    # slices measured 1.3–2× slower at 48 × 48.)
-    full = np.zeros((bsz, h + 2, wd + 2, c_out), np.float32)
-    for ky in range(3):
-        for kx in range(3):
-            full[:, 2 - ky:2 - ky + h, 2 - kx:2 - kx + wd] += (flat @ taps[3 * ky + kx]).reshape(
-                bsz, h, wd, c_out)
-    out = full[:, 1:h + 1, 1:wd + 1]
+    # One matmul per kernel row, (B·(H+2)·W, 3·C_in) @ (3·C_in, C_out): the three column
+    # taps are the channel blocks of the column stack.  Fewer, larger products and three
+    # contiguous adds instead of nine strided ones (bench/bench_decoder.py).
+    k = w.reshape(c_in, 3, 3, c_out).transpose(1, 2, 0, 3).reshape(3, 3 * c_in, c_out)
+    flat = _column_stack(x).reshape(-1, 3 * c_in)
+    rows = (bsz * (h + 2) - 2) * wd
+    out = np.empty((bsz * (h + 2) * wd, c_out), np.float32)
+    _row_taps(flat, list(k), [0, wd, 2 * wd], rows, out)
+    out = out.reshape(bsz, h + 2, wd, c_out)[:, :h]
+    out += b
+    return out
+
+
+# Nearest 2× upsampling then a 3 × 3 conv: output row 2i + p reads input rows (i − 1, i) for
+# p = 0, through kernel rows (0 | 1 + 2), and (i, i + 1) for p = 1, through (0 + 1 | 2); columns
+# alike.  So each of the four output parities is a 2 × 2 conv of the small input with summed
+# taps: 16 taps at the input resolution instead of 9 at four times as many pixels.
+_PARITY_TAPS = (((0,), (1, 2)), ((0, 1), (2,)))
+
+
+def upsample2_conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``conv3x3(upsample2(x), w, b)``, computed at the input resolution.
+
+    Parameters
+    ----------
+    x : ndarray, (B, H, W, C_in) float32
+    w : ndarray, (C_in, 9·C_out) float32, in (c_in, ky, kx, c_out) order
+    b : ndarray, (C_out,) float32
+
+    Returns
+    -------
+    ndarray, (B, 2H, 2W, C_out) float32; equal to the two-step result up to float32 rounding
+    (the taps that see the same input pixel are summed first).
+    """
+    bsz, h, wd, c_in = x.shape
+    c_out = w.shape[1] // 9
+    k = w.reshape(c_in, 3, 3, c_out).transpose(1, 2, 0, 3)  # (ky, kx, C_in, C_out)
+    flat = _column_stack(x).reshape(-1, 3 * c_in)
+    rows = (bsz * (h + 2) - 2) * wd
+    tmp = np.empty((bsz * (h + 2) * wd, c_out), np.float32)
+    out = np.empty((bsz, h, 2, wd, 2, c_out), np.float32)
+    for py in (0, 1):
+        for px in (0, 1):
+            # Input row offsets py − 1 + r (r = 0, 1), columns px − 1 + s: channel blocks
+            # px and px + 1 of the column stack.
+            kernels = [np.concatenate([k[list(ry)][:, list(rx)].sum((0, 1))
+                                       for rx in _PARITY_TAPS[px]])
+                       for ry in _PARITY_TAPS[py]]
+            cols = flat[:, px * c_in:(px + 2) * c_in]
+            _row_taps(cols, kernels, [py * wd, (py + 1) * wd], rows, tmp)
+            out[:, :, py, :, px] = tmp.reshape(bsz, h + 2, wd, c_out)[:, :h]
+    out = out.reshape(bsz, 2 * h, 2 * wd, c_out)
     out += b
     return out
 
@@ -121,7 +192,7 @@ def resup_array_names(stages: list[dict]) -> list[str]:
 
 
 class NumpyDecoder:
-    """Decoder exported by :func:`latent_faces.export.export_decoder`.
+    """Decoder exported by :func:`latent_faces.training.export.export_decoder`.
 
     Attributes
     ----------
@@ -301,7 +372,7 @@ class NumpyDecoder:
     def _resup(self, h: np.ndarray) -> np.ndarray:
         a, s = self.a, self.slope
         for i, st in enumerate(self.stages):
-            h = _leaky(conv3x3(upsample2(h), a[f"s{i}_conv_w"], a[f"s{i}_conv_b"]), s)
+            h = _leaky(upsample2_conv3x3(h, a[f"s{i}_conv_w"], a[f"s{i}_conv_b"]), s)
             for j in range(int(st["res_blocks"])):
                 r = f"s{i}_r{j}_"
                 t = _leaky(conv3x3(h, a[r + "w1"], a[r + "b1"]), s)

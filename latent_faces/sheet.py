@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 __all__ = ["contact_sheet", "save_png"]
@@ -47,9 +50,7 @@ def save_png(path, images, cols: int = 8, palette: bool = False) -> None:
     The file is written under a temporary name and renamed, so a failure never leaves a
     partial ``path``.
     """
-    import os
-    from pathlib import Path
-
+    # Imported here, not above: Blender's Python has no Pillow, and contact_sheet must work there.
     from PIL import Image
 
     im = Image.fromarray(contact_sheet(images, cols))

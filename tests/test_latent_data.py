@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latent_faces.data import ImageFolderStream, center_crop_resize, list_images, synthetic_split
-from latent_faces.tasks import TASKS, corrupt, drop_pixels, to_grey
+from latent_faces.training.data import (
+    ImageFolderStream,
+    center_crop_resize,
+    list_images,
+    synthetic_split,
+)
+from latent_faces.training.tasks import TASKS, corrupt, drop_pixels, to_grey
 
 
 @pytest.fixture

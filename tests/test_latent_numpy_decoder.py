@@ -20,6 +20,7 @@ from latent_faces.numpy_decoder import (
     pixel_shuffle2,
     resup_array_names,
     upsample2,
+    upsample2_conv3x3,
 )
 
 
@@ -63,6 +64,25 @@ def test_conv3x3_matches_definition():
             ref += xp[:, ky:ky + 5, kx:kx + 4] @ w[:, :, ky, kx].T
     got = conv3x3(x, w.transpose(1, 2, 3, 0).reshape(3, 9 * 6), b)
     assert got.shape == (2, 5, 4, 6)
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_upsample_then_conv_computed_at_low_resolution_matches_definition():
+    # The decoder's stages compute conv3x3(upsample2(x)) as four 2 x 2 convs of x, one per
+    # output parity; three images, so taps that straddle two images in the batched matmuls
+    # would show.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4, 5, 6)).astype(np.float32)
+    w = rng.normal(size=(7, 6, 3, 3)).astype(np.float32)  # torch Conv2d (C_out, C_in, k, k)
+    b = rng.normal(size=7).astype(np.float32)
+    up = x.repeat(2, axis=1).repeat(2, axis=2)  # nearest 2x, written independently
+    upp = np.pad(up, ((0, 0), (1, 1), (1, 1), (0, 0))).astype(np.float64)
+    ref = np.zeros((3, 8, 10, 7)) + b
+    for ky in range(3):
+        for kx in range(3):
+            ref += upp[:, ky:ky + 8, kx:kx + 10] @ w[:, :, ky, kx].T
+    got = upsample2_conv3x3(x, w.transpose(1, 2, 3, 0).reshape(6, 9 * 7), b)
+    assert got.shape == (3, 8, 10, 7)
     assert np.abs(got - ref).max() < 1e-4
 
 

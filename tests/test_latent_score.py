@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from latent_faces.score import (
+from latent_faces.training.score import (
     HELDOUT_NEGATIVES,
     TRAIN_NEGATIVES,
     PixelPCA,
@@ -11,7 +11,7 @@ from latent_faces.score import (
     precision_recall,
     sharpness,
 )
-from latent_faces.synth import generate_faces
+from latent_faces.training.synth import generate_faces
 
 
 def test_precision_recall_same_distribution_high():

@@ -3,7 +3,7 @@
 
 import numpy as np
 
-from latent_faces.synth import face_params, generate_faces, render_faces
+from latent_faces.training.synth import face_params, generate_faces, render_faces
 
 
 def test_shape_dtype_and_range():

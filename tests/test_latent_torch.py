@@ -11,16 +11,17 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latent_faces.export import export_decoder  # noqa: E402
-from latent_faces.models import (  # noqa: E402
+from latent_faces.numpy_decoder import NumpyDecoder  # noqa: E402
+from latent_faces.training.checkpoints import TrainConfig, load_model  # noqa: E402
+from latent_faces.training.export import export_decoder  # noqa: E402
+from latent_faces.training.models import (  # noqa: E402
     ConvAutoencoder,
     ModelConfig,
     gradient_difference,
     kl_divergence,
     loss_terms,
 )
-from latent_faces.numpy_decoder import NumpyDecoder  # noqa: E402
-from latent_faces.train import TrainConfig, load_model, train  # noqa: E402
+from latent_faces.training.train import train  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -215,7 +216,7 @@ def test_evaluate_measures_mse_for_runs_trained_with_another_loss(tmp_path):
     # An L1 (or BCE) run logs its own loss as test_recon; the target is per-pixel MSE, so
     # evaluate must measure it rather than copy the log.
     from latent_faces.cli import main
-    from latent_faces.evaluate import recon_mse
+    from latent_faces.training.evaluate import recon_mse
 
     out = tmp_path / "run"
     assert main(["train", "--out", str(out), "--decoder", "resup", "--dec-filters", "8,6,4",
@@ -267,8 +268,8 @@ def test_resup_numpy_decoder_matches_torch(tmp_path):
 
 
 def test_folded_latent_gaussian_samples_that_gaussian(tmp_path):
-    from latent_faces.prior import fit_latent_gaussian, fold_latent_gaussian
-    from latent_faces.synth import generate_faces
+    from latent_faces.training.prior import fit_latent_gaussian, fold_latent_gaussian
+    from latent_faces.training.synth import generate_faces
 
     torch.manual_seed(2)
     m = ConvAutoencoder(ModelConfig(z_dim=5, decoder="resup", dec_filters=(8, 8, 4),
@@ -318,7 +319,7 @@ def _resup_from_file(dec: NumpyDecoder):
     records and loaded with the file's arrays (BatchNorm is folded into them, so the BN
     layers become identities): torch's own conv2d, interpolate and pixel_shuffle, not the
     numpy code under test."""
-    from latent_faces.models import ResUpDecoder
+    from latent_faces.training.models import ResUpDecoder
 
     m = ResUpDecoder(ModelConfig.from_dict(dec.header["meta"]["train_config"]["model"]))
     a = {k: torch.from_numpy(v) for k, v in dec.a.items()}

@@ -26,6 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "blender_manifest.toml"
 ADDON = ROOT / "blender_addon"
+# latent_faces' training side (torch: models, training, export, evaluation, the study) and the
+# CLI that drives it: the extension carries the numpy decoder, sampling, sheets and weights.
+NOT_IN_WHEEL = {"latent_faces": ("training", "cli.py", "__main__.py")}
 
 
 def bpy_scripts_dir() -> Path:
@@ -59,7 +62,7 @@ def build_wheel(out_dir: Path, work: Path) -> Path:
     """Build the ``scurve-mirror`` wheel (pure Python) into ``out_dir``; return its path.
 
     It holds the packages pyproject includes (``scurve_geom``, and ``latent_faces`` with
-    its shipped weights).
+    its shipped weights), less what does not run in Blender (:data:`NOT_IN_WHEEL`).
 
     The sources are copied first so the build neither writes ``build/``/``egg-info`` into
     the shared work tree nor picks up caches from it.
@@ -75,7 +78,8 @@ def build_wheel(out_dir: Path, work: Path) -> Path:
         (src / "README.md").write_text("S-Curve Mirror\n")
     for package in wheel_packages():
         shutil.copytree(
-            ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            ROOT / package, src / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", *NOT_IN_WHEEL.get(package, ())),
         )
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",

@@ -8,6 +8,7 @@ a timeout and reports what it saw as JSON on its last line.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -103,6 +104,19 @@ def test_zip_holds_only_what_blender_needs(extension_zip: Path):
     # Small: the geometry, the numpy decoder and its weights, nothing of torch. The weights
     # may take up to ~8 MB (issue 10); the shipped generator's are 5.1 MB.
     assert extension_zip.stat().st_size < 8_500_000, sizes
+
+
+def test_wheel_carries_only_the_blender_side_of_latent_faces(extension_zip: Path):
+    with zipfile.ZipFile(extension_zip) as zf:
+        (wheel,) = [n for n in zf.namelist() if n.endswith(".whl")]
+        with zipfile.ZipFile(io.BytesIO(zf.read(wheel))) as wf:
+            names = {n.removeprefix("latent_faces/") for n in wf.namelist()
+                     if n.startswith("latent_faces/")}
+    # The training side (torch) and its CLI stay out; every other module and the weights ship.
+    blender_side = {p.relative_to(REPO / "latent_faces").as_posix()
+                    for p in (REPO / "latent_faces").glob("*.py")} - {"cli.py", "__main__.py"}
+    assert {"__init__.py", "numpy_decoder.py", "sampling.py", "sheet.py"} <= blender_side
+    assert names == blender_side | {"weights/vae_synthetic.npz"}
 
 
 def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):

@@ -12,16 +12,19 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from .numpy_decoder import FORMAT_VERSION
+from ..numpy_decoder import FORMAT_VERSION
+from .checkpoints import model_from, read_checkpoint, run_summary
+from .data import ImageFolderStream
+from .prior import fit_latent_gaussian, fold_latent_gaussian
+from .synth import generate_faces
 
 __all__ = ["decoder_arrays", "export_decoder", "resup_arrays"]
 
 
 def _fold(conv, bn=None):
     """Folded (w, b) in float64; ``w`` in the conv's own torch layout."""
-    import torch
-
     w = conv.weight.detach().double()
     b = conv.bias.detach().double()
     if bn is not None:
@@ -40,10 +43,8 @@ def _conv_mat(w) -> np.ndarray:
 
 
 def resup_arrays(decoder) -> dict[str, np.ndarray]:
-    """Folded float32 arrays of a :class:`latent_faces.models.ResUpDecoder` (names as in
+    """Folded float32 arrays of a :class:`latent_faces.training.models.ResUpDecoder` (names as in
     :func:`latent_faces.numpy_decoder.resup_array_names`)."""
-    import torch
-
     arrs: dict[str, np.ndarray] = {}
     with torch.no_grad():
         arrs["fc_w"] = decoder.fc.weight.detach().cpu().numpy().T.astype(np.float32)
@@ -63,7 +64,7 @@ def resup_arrays(decoder) -> dict[str, np.ndarray]:
 
 
 def decoder_arrays(decoder) -> dict[str, np.ndarray]:
-    """Folded float32 arrays of a :class:`latent_faces.models.Decoder` (torch, any mode).
+    """Folded float32 arrays of a :class:`latent_faces.training.models.Decoder` (torch, any mode).
 
     Returns
     -------
@@ -71,8 +72,6 @@ def decoder_arrays(decoder) -> dict[str, np.ndarray]:
         ``fc_w`` (z_dim, C·b·b), ``fc_b`` (C·b·b,), and per transposed conv ``i``:
         ``conv{i}_w`` (C_in, k·k·C_out) in (c_in, ky, kx, c_out) order and ``conv{i}_b`` (C_out,).
     """
-    import torch
-
     arrs: dict[str, np.ndarray] = {}
     with torch.no_grad():
         arrs["fc_w"] = decoder.fc.weight.detach().cpu().numpy().T.astype(np.float32)
@@ -141,9 +140,6 @@ def training_images(cfg, n: int) -> np.ndarray:
     Synthetic runs reuse the run's cached training array when it exists (same faces:
     indices 0..n-1 of the run's seed); folder runs read the first ``n`` train-split files.
     """
-    from .data import ImageFolderStream
-    from .synth import generate_faces
-
     if cfg.data is not None:
         stream = ImageFolderStream(cfg.data, "train", limit=n)
         return np.stack(list(stream.iter_images()))
@@ -159,7 +155,7 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int =
 
     Parameters
     ----------
-    checkpoint : path of a ``checkpoint.pt`` written by :func:`latent_faces.train.train`
+    checkpoint : path of a ``checkpoint.pt`` written by :func:`latent_faces.training.train.train`
     path : the ``.npz`` to write
     fit_prior : int
         If > 0, fit a Gaussian to the encodings of this many training images and fold it into
@@ -175,17 +171,8 @@ def export_checkpoint(checkpoint: str | Path, path: str | Path, fit_prior: int =
         git commit of each training session), ``epochs_trained``, ``images_seen``,
         ``cpu_hours``, ``latent_prior``.
     """
-    import torch
-
-    from .models import ConvAutoencoder
-    from .prior import fit_latent_gaussian, fold_latent_gaussian
-    from .train import TrainConfig, run_summary
-
-    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = ConvAutoencoder(cfg.model)
-    model.load_state_dict(ck["model"])
-    model.eval()
+    ck = read_checkpoint(checkpoint)
+    model, cfg = model_from(ck)
     decoder = model.decoder
     prior: dict = {"kind": "standard-normal"}
     if fit_prior > 0:

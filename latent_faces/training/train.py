@@ -11,72 +11,42 @@ from __future__ import annotations
 import csv
 import json
 import math
-import subprocess
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.figure import Figure
+from PIL import Image
+from tqdm import tqdm
 
+from .adversarial import (
+    PatchDiscriminator,
+    adaptive_weight,
+    adversarial_on,
+    generator_loss,
+    hinge_d_loss,
+    last_layer,
+)
+from .checkpoints import (
+    CHECKPOINT,
+    TrainConfig,
+    git_commit,
+    read_checkpoint,
+    run_summary,
+    write_checkpoint,
+)
 from .data import ImageFolderStream, synthetic_split
-from .models import ConvAutoencoder, ModelConfig, loss_terms
+from .export import export_decoder
+from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
 from .tasks import TASKS, corrupt
 
-__all__ = ["TrainConfig", "load_model", "to_tensor", "train"]
+__all__ = ["lr_at", "train"]
 
-CHECKPOINT = "checkpoint.pt"
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
               "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped",
-              "lr", "cpu_seconds"]
-
-
-@dataclass
-class TrainConfig:
-    """Everything a training run depends on (stored in the checkpoint)."""
-
-    out: str
-    model: ModelConfig = field(default_factory=ModelConfig)
-    task: str = "reconstruct"
-    recon_loss: str = "mse"
-    r_loss_factor: float = 10000.0
-    kl_weight: float = 1.0
-    edge_weight: float = 0.0  # gradient-difference term, in units of the per-pixel recon loss
-    lr: float = 5e-4
-    batch_size: int = 32
-    epochs: int = 10
-    seed: int = 0
-    n_train: int = 10000
-    n_test: int = 500
-    data: str | None = None  # image folder; None = synthetic faces
-    init: str | None = None  # checkpoint whose weights start a new run (e.g. for a new task)
-    threads: int = 2
-    progress: bool = True
-    lr_schedule: str = "constant"  # or "cosine": lr → lr_min over lr_horizon epochs
-    lr_min: float = 0.0
-    lr_horizon: int = 0  # epochs of the cosine; 0 = epochs (resolved when a run starts)
-    epoch_size: int = 0  # images per epoch drawn from the n_train pool; 0 = whole pool
-    command: str = ""  # the command line that started the run (provenance)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["model"] = self.model.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        d = dict(d)
-        d["model"] = ModelConfig.from_dict(d["model"])
-        return cls(**d)
-
-
-def to_tensor(x: np.ndarray) -> torch.Tensor:
-    """``(B, H, W, 3)`` uint8 or float in [0, 1] → ``(B, 3, H, W)`` float32 tensor."""
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32))
+              "lr", "cpu_seconds", "train_g_loss", "train_d_loss", "adv_lambda"]
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -88,20 +58,6 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
         t = min(epoch / max(cfg.lr_horizon, 1), 1.0)
         return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
     raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
-
-
-def git_commit() -> str:
-    """``git describe``-like id of the source tree (commit, ``-dirty`` if modified)."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--",
-                                "latent_faces"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return (rev or "unknown") + ("-dirty" if dirty and rev else "")
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -176,13 +132,9 @@ def _evaluate(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray) -> tup
 
 
 def _plot(out: Path, rows: list[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     ep = [int(r["epoch"]) for r in rows]
-    fig, ax = plt.subplots(1, 2, figsize=(8, 3))
+    fig = Figure(figsize=(8, 3))
+    ax = fig.subplots(1, 2)
     ax[0].plot(ep, [float(r["train_loss"]) for r in rows], "o-", label="train")
     ax[0].plot(ep, [float(r["test_loss"]) for r in rows], "s-", label="test")
     ax[0].set(xlabel="epoch", ylabel="total loss", title="loss")
@@ -193,43 +145,19 @@ def _plot(out: Path, rows: list[dict]) -> None:
     ax[1].legend()
     fig.tight_layout()
     fig.savefig(out / "loss.png", dpi=80)
-    plt.close(fig)
 
 
 def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, path: Path,
                  n: int = 8) -> None:
     """Rows: clean test images, network input (corrupted), output."""
-    from PIL import Image
-
     rng = np.random.default_rng([cfg.seed, 10**6])
     clean = test[:n].astype(np.float32) / 255.0
     x = corrupt(clean, cfg.task, rng)
     model.eval()
     with torch.no_grad():
-        y = model(to_tensor(x))[0].numpy().transpose(0, 2, 3, 1)
+        y = to_images(model(to_tensor(x))[0])
     rows = [np.concatenate(list(a), axis=1) for a in (clean, x, y)]
     Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8)).save(path)
-
-
-def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:
-    """Model (eval mode) and training config from a checkpoint file."""
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = TrainConfig.from_dict(ck["config"])
-    model = ConvAutoencoder(cfg.model)
-    model.load_state_dict(ck["model"])
-    model.eval()
-    return model, cfg
-
-
-def run_summary(history: list[dict], sessions: list[dict]) -> dict:
-    """Provenance of a run for export headers: sessions (command, epochs, CPU seconds, git
-    commit), epochs trained, images seen, CPU-hours."""
-    cpu = sum(float(r.get("cpu_seconds") or 0) for r in history)
-    return {"sessions": sessions, "epochs_trained": len(history),
-            "images_seen": int(sum(int(r["images"]) for r in history)),
-            "cpu_hours": round(cpu / 3600, 4),
-            "cpu_hours_note": "process CPU time of the training epochs (incl. evaluation); "
-                              "epochs logged before cpu_seconds existed count 0"}
 
 
 def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None) -> Path:
@@ -240,8 +168,6 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     config is used except for ``epochs``, ``threads``, ``progress`` and (if given)
     ``lr_horizon``.
     """
-    from tqdm import tqdm
-
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, cfg.threads))
@@ -253,7 +179,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if resume:
         if not ck_path.exists():
             raise FileNotFoundError(f"nothing to resume: {ck_path} does not exist")
-        ck = torch.load(ck_path, map_location="cpu", weights_only=False)
+        ck = read_checkpoint(ck_path)
         new = cfg
         cfg = TrainConfig.from_dict(ck["config"])
         cfg.epochs, cfg.threads, cfg.progress = new.epochs, new.threads, new.progress
@@ -277,12 +203,21 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
     elif cfg.init is not None:
-        init = torch.load(cfg.init, map_location="cpu", weights_only=False)
+        init = read_checkpoint(cfg.init)
         try:
             model.load_state_dict(init["model"])
         except RuntimeError as e:
             raise ValueError(f"{cfg.init}: weights do not fit this model configuration "
                              f"({str(e).splitlines()[0]})") from None
+    disc, d_opt = None, None
+    if cfg.adv_weight > 0:
+        disc = PatchDiscriminator(cfg.disc_channels, cfg.disc_layers)
+        # Adam with β1 = 0.5, as VQGAN trains both of its networks.
+        d_opt = torch.optim.Adam(disc.parameters(), lr=cfg.disc_lr, betas=(0.5, 0.9))
+        if resume and "disc" in ck:
+            disc.load_state_dict(ck["disc"])
+            d_opt.load_state_dict(ck["disc_optimizer"])
+        disc.train()
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0
@@ -296,7 +231,8 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         crng = np.random.default_rng([cfg.seed, epoch, 1])
         skipped_before = data.skipped_train()
         sums = np.zeros(3)
-        n = 0
+        adv_sums = np.zeros(3)  # generator loss, discriminator loss, λ
+        n = n_adv = 0
         t0 = time.perf_counter()
         bar = tqdm(data.batches(epoch), total=data.batches_per_epoch(),
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not cfg.progress,
@@ -308,9 +244,24 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             recon, mu, logvar = model(x)
             loss, r, kl = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
                                      cfg.kl_weight, cfg.edge_weight)
+            adv = disc is not None and adversarial_on(step, cfg.adv_start)
+            objective = loss
+            if adv:
+                g_loss = generator_loss(disc(recon))
+                # The KL term has no gradient at the decoder's last layer: the weight matches
+                # the adversarial gradient to the reconstruction's there.
+                lam = adaptive_weight(loss, g_loss, last_layer(model.decoder), cfg.adv_weight)
+                objective = loss + lam * g_loss
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            objective.backward()
             opt.step()
+            if adv:
+                d_loss = hinge_d_loss(disc(y), disc(recon.detach()))
+                d_opt.zero_grad(set_to_none=True)  # also drops what objective left in D
+                d_loss.backward()
+                d_opt.step()
+                adv_sums += np.array([g_loss.item(), d_loss.item(), lam.item()]) * len(x)
+                n_adv += len(x)
             step += 1
             sums += np.array([loss.item(), r.item(), kl.item()]) * len(x)
             n += len(x)
@@ -325,18 +276,22 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         cpu = time.process_time() - cpu0
         rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
                                           round(dt, 2), round(n / dt, 1), skipped, lr,
-                                          round(cpu, 2)], strict=True)))
+                                          round(cpu, 2),
+                                          *(adv_sums / n_adv if n_adv else ["", "", ""])],
+                                 strict=True)))
         session["end_epoch"] = epoch + 1
         session["cpu_seconds"] = round(session["cpu_seconds"] + cpu, 2)
-        tmp = ck_path.with_suffix(".tmp")
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                    "config": cfg.to_dict(), "history": rows, "sessions": sessions}, tmp)
-        tmp.replace(ck_path)  # a kill mid-save never leaves a broken checkpoint
+        state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                 "config": cfg.to_dict(), "history": rows, "sessions": sessions}
+        if disc is not None:
+            state.update(disc=disc.state_dict(), disc_optimizer=d_opt.state_dict())
+        write_checkpoint(ck_path, state)
         _write_log(out, rows)
         if cfg.progress:
             print(f"epoch {epoch + 1}: train {sums[0] / n:.5g}  test {test[0]:.5g}  "
-                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  lr {lr:.3g}  {n / dt:.0f} img/s",
-                  flush=True)
+                  f"recon {test[1]:.5g}  kl {test[2]:.4g}  lr {lr:.3g}  {n / dt:.0f} img/s"
+                  + (f"  G {adv_sums[0] / n_adv:.3g}  D {adv_sums[1] / n_adv:.3g}  "
+                     f"λ {adv_sums[2] / n_adv:.3g}" if n_adv else ""), flush=True)
         if skipped:
             # Corrupt files never stop a run, but the user must hear about them.
             print(f"epoch {epoch + 1}: skipped {skipped} unreadable image file(s)", flush=True)
@@ -344,8 +299,6 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if rows:
         _plot(out, rows)
     save_samples(model, cfg, data.test, out / "samples.png")
-    from .export import export_decoder  # imported late: a long run picks up the current code
-
     export_decoder(model.decoder, out / "decoder.npz",
                    meta={"train_config": cfg.to_dict(), **run_summary(rows, sessions)})
     return out

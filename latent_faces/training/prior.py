@@ -16,6 +16,9 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import torch
+
+from .models import to_tensor
 
 __all__ = ["fit_latent_gaussian", "fold_latent_gaussian"]
 
@@ -25,7 +28,7 @@ def fit_latent_gaussian(model, images: np.ndarray, batch: int = 250) -> dict:
 
     Parameters
     ----------
-    model : latent_faces.models.ConvAutoencoder
+    model : latent_faces.training.models.ConvAutoencoder
         Used in eval mode.
     images : ndarray, (N, 96, 96, 3) uint8
 
@@ -34,10 +37,6 @@ def fit_latent_gaussian(model, images: np.ndarray, batch: int = 250) -> dict:
     dict
         ``mean`` (z,) float64, ``cov`` (z, z) float64, ``n_images`` int.
     """
-    import torch
-
-    from .train import to_tensor
-
     model.eval()
     mus, variances = [], []
     with torch.no_grad():
@@ -63,8 +62,6 @@ def fold_latent_gaussian(decoder, mean: np.ndarray, cov: np.ndarray):
     mean : ndarray, (z_dim,)
     cov : ndarray, (z_dim, z_dim), symmetric positive semi-definite
     """
-    import torch
-
     cov = np.asarray(cov, np.float64)
     ridge = 0.0
     for _ in range(8):

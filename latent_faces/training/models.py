@@ -1,4 +1,4 @@
-"""The post's convolutional autoencoder and VAE (PyTorch; imported lazily by the package).
+"""The post's convolutional autoencoder and VAE (PyTorch), and the images they take.
 
 Architecture after Foster, *Generative Deep Learning*, CelebA VAE, re-implemented for torch:
 
@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 __all__ = ["ConvAutoencoder", "Decoder", "Encoder", "ModelConfig", "ResUpDecoder", "kl_divergence",
-           "loss_terms"]
+           "loss_terms", "to_images", "to_tensor"]
 
 
 @dataclass
@@ -247,3 +248,17 @@ def loss_terms(recon: torch.Tensor, target: torch.Tensor, mu: torch.Tensor,
     if edge_weight:  # skipped at 0, so Foster's losses cost what they did
         total = total + r_loss_factor * edge_weight * gradient_difference(recon, target)
     return total.mean(), r.mean(), kl.mean()
+
+
+def to_tensor(x: np.ndarray) -> torch.Tensor:
+    """``(B, H, W, 3)`` uint8 or float in [0, 1] → ``(B, 3, H, W)`` float32 tensor."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2), np.float32))
+
+
+def to_images(t: torch.Tensor) -> np.ndarray:
+    """``(B, 3, H, W)`` tensor → ``(B, H, W, 3)`` float32 array (the inverse of
+    :func:`to_tensor` for float images)."""
+    return t.detach().cpu().numpy().transpose(0, 2, 3, 1)

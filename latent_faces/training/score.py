@@ -1,12 +1,14 @@
-"""Is this a face?  A plausibility classifier plus k-NN precision, recall and diversity.
+"""Is this a face?  k-NN precision, recall and diversity, sharpness, and the broken images the
+plausibility classifier learns from (numpy only).
 
 Two independent measurements, because each alone is fooled:
 
-* :class:`FaceScorer` — a small CNN trained to tell synthetic faces from *structurally broken*
-  images made from the same faces (tile-shuffled faces, ghostly superpositions of several faces,
-  smooth colour fields).  Both classes are blurred by a random amount during training so that
-  sharpness is not the cue: decoder outputs are always smooth, and a blurry face must still
-  count as a face.  It is validated on held-out faces and on two corruption types it never saw.
+* :class:`~latent_faces.training.face_scorer.FaceScorer` (torch) — a small CNN trained to
+  tell synthetic faces from *structurally broken* images made from the same faces
+  (tile-shuffled faces, ghostly superpositions of several faces, smooth colour fields).
+  Both classes are blurred by a random amount during training so that sharpness is not the
+  cue: decoder outputs are always smooth, and a blurry face must still count as a face.  It
+  is validated on held-out faces and on two corruption types it never saw.
 * :func:`precision_recall` — improved precision and recall (Kynkäänniemi et al. 2019): a
   generated sample is "precise" if it falls inside the k-NN ball of some real sample, a real
   sample is "recalled" if it falls inside the k-NN ball of some generated sample.  Features are
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FaceScorer", "PixelPCA", "diversity", "make_negatives", "precision_recall",
-           "sharpness"]
+__all__ = ["HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity", "grid_peaks",
+           "make_negatives", "mean_power_spectrum", "precision_recall", "sharpness"]
 
 
 # ---------------------------------------------------------------- numpy corruptions (negatives)
@@ -187,148 +189,64 @@ def sharpness(images: np.ndarray, downsample: int = 1) -> float:
     return float(np.abs(lap).mean())
 
 
-# ---------------------------------------------------------------- the classifier (torch)
+# ---------------------------------------------------------------- spectrum (grid artefacts)
 
-class FaceScorer:
-    """Face-plausibility classifier: ``predict(images) -> P(face)`` in [0, 1].
+def mean_power_spectrum(images: np.ndarray) -> np.ndarray:
+    """Mean 2-D power spectrum of images, summed over the colour channels, Hann-windowed.
 
     Parameters
     ----------
-    seed : int
-        Seed for weights, batches and corruptions.
-    threads : int
-        torch CPU threads.
+    images : ndarray, (N, S, S, 3) uint8 or float in [0, 1]
+
+    Returns
+    -------
+    ndarray, (S, S) float64
+        ``P[v, u]``: mean ``|FFT|²`` at ``v`` cycles per image vertically and ``u``
+        horizontally (numpy's FFT order: index ``k`` and ``k - S`` are the same frequency).
+        Each image channel's mean is removed first; the window keeps the image borders from
+        smearing power along the axes.  Channels are summed, not converted to grey, so a
+        colour-only grid shows too.
     """
+    x = np.asarray(images)
+    x = x.astype(np.float64) / 255 if x.dtype == np.uint8 else x.astype(np.float64)
+    x = x.transpose(0, 3, 1, 2)
+    x = x - x.mean(axis=(2, 3), keepdims=True)
+    win = np.hanning(x.shape[2])
+    x *= win[:, None] * win[None, :]
+    return (np.abs(np.fft.fft2(x)) ** 2).sum(1).mean(0)
 
-    def __init__(self, seed: int = 0, threads: int = 2) -> None:
-        import torch
-        from torch import nn
 
-        torch.set_num_threads(threads)
-        torch.manual_seed(seed)
-        self.seed = seed
-        act = nn.LeakyReLU(0.2)
-        # Input is 48×48 (2× box-downsampled): structure, not pixel detail, decides.
-        self.net = nn.Sequential(
-            nn.Conv2d(3, 16, 3, 2, 1), act, nn.Conv2d(16, 32, 3, 2, 1), act,
-            nn.Conv2d(32, 64, 3, 2, 1), act, nn.Conv2d(64, 64, 3, 2, 1), act,
-            nn.Flatten(), nn.Linear(64 * 3 * 3, 64), act, nn.Linear(64, 1))
+def grid_peaks(spectrum: np.ndarray, fundamental: int) -> dict[tuple[int, int], float]:
+    """How far the spectrum stands out at the frequencies of an upsampling grid.
 
-    @staticmethod
-    def _blur(x, sigma: float):
-        import torch
-        from torch.nn import functional as F
+    A decoder that upsamples by 2 from ``fundamental`` px (its first feature map) can paint
+    patterns with periods of ``S / fundamental`` px and its halvings: power at every multiple
+    of ``fundamental`` cycles per image, on both axes and the diagonals (checkerboards).
 
-        if sigma <= 0:
-            return x
-        r = int(np.ceil(3 * sigma))
-        t = torch.arange(-r, r + 1, dtype=torch.float32)
-        g = torch.exp(-(t**2) / (2 * sigma**2))
-        g = (g / g.sum()).to(x)
-        c = x.shape[1]
-        x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"),
-                     g.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-        return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"),
-                        g.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    Parameters
+    ----------
+    spectrum : ndarray, (S, S)
+        From :func:`mean_power_spectrum`.
+    fundamental : int
+        Cycles per image of the coarsest grid (the decoder's base size: 6 for 96 px images
+        from a 6 × 6 map).
 
-    @staticmethod
-    def _prep(x: np.ndarray):
-        import torch
-        from torch.nn import functional as F
-
-        t = torch.from_numpy(np.ascontiguousarray(np.asarray(x, np.float32).transpose(0, 3, 1, 2)))
-        return F.avg_pool2d(t, 2)
-
-    def _augment(self, x, rng: np.random.Generator):
-        # Random blur per quarter batch (applied to both classes) and random horizontal flips.
-        import torch
-
-        parts = torch.chunk(x, 4)
-        out = [self._blur(p, float(s)) for p, s in zip(parts, rng.choice([0, 0.5, 1.0, 1.5], 4),
-                                                       strict=False)]
-        x = torch.cat(out)
-        flip = torch.from_numpy(rng.random(len(x)) < 0.5)
-        x[flip] = x[flip].flip(-1)
-        return x
-
-    def fit(self, real: np.ndarray, steps: int = 600, batch: int = 64, lr: float = 2e-3,
-            log_every: int = 100) -> list[float]:
-        """Train on real faces ``real`` (N, 96, 96, 3) float in [0, 1] vs :data:`TRAIN_NEGATIVES`.
-
-        Returns the training loss every ``log_every`` steps.
-        """
-        import torch
-        from torch.nn import functional as F
-
-        rng = np.random.default_rng([self.seed, 7])
-        opt = torch.optim.Adam(self.net.parameters(), lr=lr)
-        self.net.train()
-        losses, run = [], 0.0
-        half = batch // 2
-        for step in range(steps):
-            pos = real[rng.integers(0, len(real), half)]
-            src = real[rng.integers(0, len(real), half * 3)]
-            kinds = rng.choice(len(TRAIN_NEGATIVES), half)
-            neg = np.concatenate([
-                make_negatives(src[i * 3:(i + 1) * 3], TRAIN_NEGATIVES[k], rng)[:1]
-                for i, k in enumerate(kinds)])
-            x = self._augment(self._prep(np.concatenate([pos, neg])), rng)
-            y = torch.cat([torch.ones(half), torch.zeros(half)])
-            loss = F.binary_cross_entropy_with_logits(self.net(x).squeeze(1), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            run += loss.item()
-            if (step + 1) % log_every == 0:
-                losses.append(run / log_every)
-                run = 0.0
-        self.net.eval()
-        return losses
-
-    def save(self, path, losses: list[float]) -> None:
-        """Store the weights and the training-loss log."""
-        import torch
-
-        torch.save({"net": self.net.state_dict(), "losses": losses, "seed": self.seed}, path)
-
-    def load(self, path) -> list[float]:
-        """Load weights written by :meth:`save`; returns the training-loss log."""
-        import torch
-
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-        self.net.load_state_dict(ck["net"])
-        self.net.eval()
-        return ck["losses"]
-
-    def predict(self, x: np.ndarray, batch: int = 200) -> np.ndarray:
-        """P(face) for images (N, 96, 96, 3) float in [0, 1] → (N,) float64."""
-        import torch
-
-        self.net.eval()
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(x), batch):
-                out.append(torch.sigmoid(self.net(self._prep(x[i:i + batch]))).squeeze(1).numpy())
-        return np.concatenate(out).astype(np.float64)
-
-    def validate(self, real_heldout: np.ndarray, seed: int = 1) -> dict[str, dict[str, float]]:
-        """Accuracy on held-out faces and every negative type (train and held-out kinds).
-
-        Returns
-        -------
-        dict
-            ``{"real": {...}, kind: {...}}`` with ``mean_p`` (mean P(face)) and ``acc`` (fraction
-            classified correctly at 0.5); for negative kinds also ``auc`` against held-out faces.
-        """
-        rng = np.random.default_rng([seed, 99])
-        p_real = self.predict(real_heldout)
-        res = {"real": {"mean_p": float(p_real.mean()), "acc": float((p_real > 0.5).mean())}}
-        for kind in TRAIN_NEGATIVES + HELDOUT_NEGATIVES:
-            neg = make_negatives(real_heldout, kind, rng)
-            p = self.predict(neg)
-            # AUC by ranking: the probability a random face outscores a random broken image.
-            auc = float((p_real[:, None] > p[None]).mean()
-                        + 0.5 * (p_real[:, None] == p[None]).mean())
-            res[kind] = {"mean_p": float(p.mean()), "acc": float((p < 0.5).mean()), "auc": auc,
-                         "held_out_type": kind in HELDOUT_NEGATIVES}
-        return res
+    Returns
+    -------
+    dict
+        ``{(v, u): ratio}`` for every grid frequency other than (0, 0), each once (``0 ≤ v ≤
+        S/2``, ``-S/2 < u ≤ S/2``; (v, u) and (-v, -u) are the same for a real image): the
+        power there over the mean power of the ring of frequencies 2 bins away (the window
+        spreads a pure tone over ±1 bin). About 1 where the spectrum is smooth.
+    """
+    s = spectrum.shape[0]
+    ks = range(0, s // 2 + 1, fundamental)
+    ring = [(dv, du) for dv in range(-2, 3) for du in range(-2, 3) if max(abs(dv), abs(du)) == 2]
+    out = {}
+    for v in ks:
+        for u in sorted({*ks, *(-k for k in ks if 2 * k < s)}):
+            if (v, u) == (0, 0) or (2 * v in (0, s) and u < 0):  # (v, -u) mirrors (v, u)
+                continue
+            around = np.mean([spectrum[(v + dv) % s, (u + du) % s] for dv, du in ring])
+            out[(v, u)] = float(spectrum[v % s, u % s] / around)
+    return out

@@ -1,10 +1,10 @@
 """Evaluate a generator against the issue's targets, and plot a run's learning curves.
 
-The sample metrics use the study's protocol (:mod:`latent_faces.study`): ``n_samples`` N(0, I)
-latents decoded, compared with real held-out faces in the 64-component pixel-PCA space
-(PCA fitted on 250 reference faces, k-NN manifold of 250 others, k = 3), plus the sharpness
-ratio (:func:`latent_faces.score.sharpness` of the samples ÷ that of real faces, the lower of
-the full-resolution and the 2×-downsampled ratio).  Test
+The sample metrics use the study's protocol (:mod:`latent_faces.training.study`):
+``n_samples`` N(0, I) latents decoded, compared with real held-out faces in the 64-component
+pixel-PCA space (PCA fitted on 250 reference faces, k-NN manifold of 250 others, k = 3), plus
+the sharpness ratio (:func:`latent_faces.training.score.sharpness` of the samples ÷ that of
+real faces, the lower of the full-resolution and the 2×-downsampled ratio).  Test
 reconstruction MSE is per pixel in [0, 1] units on the synthetic test faces the training runs
 evaluate on (index 10 000 000 on).
 """
@@ -13,10 +13,20 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
+import torch
+from matplotlib.figure import Figure
 
+from ..numpy_decoder import NumpyDecoder
+from ..sampling import sample_latents
+from ..sheet import save_png
+from .checkpoints import load_model
+from .export import export_checkpoint
+from .models import to_images, to_tensor
+from .score import PixelPCA, diversity, precision_recall, sharpness
 from .synth import generate_faces
 
 __all__ = ["TARGETS", "evaluate_decoder", "plot_curves", "recon_mse"]
@@ -42,8 +52,6 @@ def sample_metrics(imgs: np.ndarray, n_real: int = 500) -> dict:
     n_real : int
         Reference faces: half fit the PCA, half form the real manifold.
     """
-    from .score import PixelPCA, diversity, precision_recall, sharpness
-
     real = generate_faces(n_real, seed=0, start=_REFERENCE_START).astype(np.float32) / 255
     pca = PixelPCA(64).fit(real[: n_real // 2])
     f_real = pca.transform(real[n_real // 2:])
@@ -62,10 +70,6 @@ def sample_metrics(imgs: np.ndarray, n_real: int = 500) -> dict:
 
 def recon_mse(model, n_test: int = 500, seed: int = 0) -> float:
     """Mean per-pixel squared error of ``model`` (eval mode, z = μ) on the test faces."""
-    import torch
-
-    from .train import to_tensor
-
     test = generate_faces(n_test, seed=seed, start=_TEST_START)
     model.eval()
     err = 0.0
@@ -87,8 +91,6 @@ def evaluate_decoder(decode, n_samples: int = 100, seed: int = 0, z_dim: int = 2
         The metric values, ``"images"`` (the decoded samples) and ``"targets"``:
         ``{name: {"value", "target", "kind", "met"}}``.
     """
-    from .sampling import sample_latents
-
     imgs = np.asarray(decode(sample_latents("normal", n_samples, seed, z_dim=z_dim)))
     res = sample_metrics(imgs)
     if test_mse is not None:
@@ -122,14 +124,10 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "",
     """Learning curves against images seen: test recon MSE (log scale, with the 0.005
     target), train/test loss, learning rate; ``evals`` (dicts with ``images_seen`` and sample
     metrics) adds the sample metrics of evaluated checkpoints with their targets."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     seen = np.cumsum([int(r["images"]) for r in rows]) / 1000
     n_ax = 4 if evals else 3
-    fig, ax = plt.subplots(1, n_ax, figsize=(4 * n_ax, 3.2))
+    fig = Figure(figsize=(4 * n_ax, 3.2))
+    ax = fig.subplots(1, n_ax)
     ax[0].plot(seen, [float(r["test_recon"]) for r in rows], "s-", ms=3, label="test")
     ax[0].plot(seen, [float(r["train_recon"]) for r in rows], "o-", ms=3, label="train")
     ax[0].axhline(TARGETS["test_recon_mse"][0], color="k", ls="--", lw=0.8, label="target")
@@ -155,13 +153,10 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "",
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
     """``metrics.json`` (without images), ``targets.md`` and ``samples.png`` into ``out``."""
-    from .sheet import save_png
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in res.items() if k != "images"}
@@ -174,15 +169,10 @@ def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
 def _recon_sharpness(checkpoint: Path, n: int) -> dict:
     """Sharpness ratios of the model's reconstructions of ``n`` test faces: how much of the
     samples' blur is the decoder's, and how much comes from sampling between faces."""
-    import torch
-
-    from .score import sharpness
-    from .train import load_model, to_tensor
-
     model, cfg = load_model(checkpoint)
     test = generate_faces(n, seed=cfg.seed, start=_TEST_START)
     with torch.no_grad():
-        rec = model(to_tensor(test))[0].numpy().transpose(0, 2, 3, 1)
+        rec = to_images(model(to_tensor(test))[0])
     return {"recon_sharpness_full_ratio": sharpness(rec) / sharpness(test),
             "recon_sharpness_2x_ratio": sharpness(rec, 2) / sharpness(test, 2)}
 
@@ -200,13 +190,6 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
     the decoder's epoch.  Appends the result to ``run/evals.jsonl`` and plots all evaluations
     of the run with its loss curves into ``out/curves.png``.
     """
-    import shutil
-
-    import torch
-
-    from .export import export_checkpoint
-    from .numpy_decoder import NumpyDecoder
-
     torch.set_num_threads(threads)
     run, out = Path(run), Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -233,8 +216,6 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
         if not own_snapshot:
             raise ValueError(f"{run} was trained with a non-MSE reconstruction loss: evaluate "
                              "its checkpoint (without --decoder) to measure the test MSE")
-        from .train import load_model
-
         model, cfg = load_model(out / "checkpoint.pt")
         test_mse = recon_mse(model, cfg.n_test, cfg.seed)
     res = evaluate_decoder(decode, n_samples, seed, dec.z_dim, test_mse)

@@ -1,7 +1,7 @@
 """Image data for training: the synthetic faces and a streaming loader for real image folders.
 
-Everything here is numpy + Pillow; the torch ``IterableDataset`` wrapper lives in
-:mod:`latent_faces.train` so that this module imports without torch.
+Everything here is numpy + Pillow (no torch): the training loop
+(:mod:`latent_faces.training.train`) batches these arrays itself.
 
 Images are always ``uint8`` arrays of shape ``(H, W, 3)`` / ``(B, H, W, 3)``; the model code
 converts them to float in [0, 1].
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from .synth import IMAGE_SIZE, generate_faces
 
@@ -91,8 +92,6 @@ def center_crop_resize(img, size: int = IMAGE_SIZE, crop: float = 0.8,
     -------
     ndarray of uint8, shape (size, size, 3)
     """
-    from PIL import Image
-
     img = img.convert("RGB")
     w, h = img.size
     side = max(1, round(crop * min(w, h)))
@@ -164,8 +163,6 @@ class ImageFolderStream:
 
     def load(self, path: Path) -> np.ndarray | None:
         """Decode one file; ``None`` (and ``skipped`` += 1) if it is not a readable image."""
-        from PIL import Image, UnidentifiedImageError
-
         try:
             with Image.open(path) as im:
                 im.load()

@@ -6,8 +6,8 @@ For an (almost) AE and a VAE trained on the synthetic faces:
 2. decode points with components uniform in (0, b) for the post's boundaries b, and N(0, I)
    points; save a contact sheet per setting;
 3. score every setting with the face-plausibility classifier, k-NN precision/recall and
-   diversity (:mod:`latent_faces.score`), next to the same numbers for real faces and for the
-   models' reconstructions of real faces;
+   diversity (:mod:`latent_faces.training.score`), next to the same numbers for real faces
+   and for the models' reconstructions of real faces;
 4. walk straight lines between two encoded faces and score the path.
 
 Outputs go to one folder: ``study.csv``, ``study.md``, ``scorer_validation.json``,
@@ -21,9 +21,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import Image, ImageDraw
 
-from .sampling import sample_latents
-from .sheet import contact_sheet, save_png
+from ..sampling import sample_latents
+from ..sheet import contact_sheet, save_png
+from .checkpoints import load_model
+from .face_scorer import FaceScorer
+from .models import to_images, to_tensor
+from .score import PixelPCA, diversity, precision_recall
 from .synth import generate_faces
 
 __all__ = ["BOUNDARIES", "run_study"]
@@ -35,17 +42,11 @@ _REFERENCE_START = 30_000_000
 
 
 def _decode(model, z: np.ndarray) -> np.ndarray:
-    import torch
-
     with torch.no_grad():
-        return model.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
+        return to_images(model.decoder(torch.from_numpy(z)))
 
 
 def _encode(model, x: np.ndarray) -> np.ndarray:
-    import torch
-
-    from .train import to_tensor
-
     with torch.no_grad():
         return np.concatenate([model.encode(to_tensor(x[i:i + 100]))[0].numpy()
                                for i in range(0, len(x), 100)])
@@ -54,8 +55,6 @@ def _encode(model, x: np.ndarray) -> np.ndarray:
 def _label_sheet(rows: list[tuple[str, np.ndarray]], path: Path, cols: int = 10,
                  palette: bool = True) -> None:
     """One labelled row of ``cols`` images per setting."""
-    from PIL import Image, ImageDraw
-
     label_w = 110
     sheets = [contact_sheet(imgs[:cols], cols) for _, imgs in rows]
     h = sum(s.shape[0] for s in sheets)
@@ -82,12 +81,8 @@ def _z_stats(z: np.ndarray) -> dict:
 
 
 def _plot_z(zs: dict[str, np.ndarray], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, len(zs), figsize=(4 * len(zs), 3))
+    fig = Figure(figsize=(4 * len(zs), 3))
+    ax = fig.subplots(1, len(zs))
     for a, (name, z) in zip(np.atleast_1d(ax), zs.items(), strict=True):
         a.hist(z.ravel(), bins=120, density=True, alpha=0.8, label="encoded test faces")
         t = np.linspace(-4, 4, 200)
@@ -96,19 +91,14 @@ def _plot_z(zs: dict[str, np.ndarray], path: Path) -> None:
         a.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def _plot_table(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     metrics = [("p_face_mean", "mean P(face)"), ("precision", "precision (k=3)"),
                ("recall", "recall (k=3)"), ("diversity_ratio", "diversity / real"),
                ("frac_plausible", "P(face)>0.5 and on manifold")]
-    fig, axes = plt.subplots(1, 5, figsize=(18, 3.3))
+    fig = Figure(figsize=(18, 3.3))
+    axes = fig.subplots(1, 5)
     colours = {"AE": "tab:red", "VAE": "tab:blue"}
     for ax, (key, title) in zip(axes, metrics, strict=True):
         for model in ("AE", "VAE"):
@@ -125,7 +115,6 @@ def _plot_table(rows: list[dict], path: Path) -> None:
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
 
 
 def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed: int = 0,
@@ -154,11 +143,6 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
     img_dir : str, optional
         Folder for the small per-setting contact sheets (default ``out/sheets``).
     """
-    import torch
-
-    from .score import FaceScorer, PixelPCA, diversity, precision_recall
-    from .train import load_model
-
     torch.set_num_threads(threads)
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
@@ -278,12 +262,8 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
 
 
 def _plot_interp(interp: dict[str, dict[str, list[float]]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3))
+    fig = Figure(figsize=(9, 3))
+    ax = fig.subplots(1, 2)
     for k, v in interp.items():
         line = ax[0].plot(v["t"], v["p_face_mean"], "o-", label=f"{k} (mean)")[0]
         ax[0].plot(v["t"], v["p_face_min"], ":", color=line.get_color(), label=f"{k} (min)")
@@ -296,4 +276,3 @@ def _plot_interp(interp: dict[str, dict[str, list[float]]], path: Path) -> None:
     ax[1].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
-    plt.close(fig)
