@@ -143,7 +143,14 @@ class Watch:
         #: Address -> name of every worker seen, for KilledWorker's message too.
         self.names: dict[str, str] = {}
         self._holding: dict[str, list[str]] = {}
+        #: Address -> the task key it said it started last (Dask's event log).
+        self._started: dict[str, str] = {}
         self._alone = False
+        client.subscribe_topic(farm_worker.STARTED_TOPIC, self._on_started)
+
+    def _on_started(self, event: tuple[float, dict[str, str]]) -> None:
+        msg = event[1]
+        self._started[msg["worker"]] = msg["key"]
 
     def arrivals(self, futures: Iterable[Any]) -> Iterator[Any]:
         from distributed import wait
@@ -171,12 +178,16 @@ class Watch:
         lost = [a for a in self._holding if a not in workers]
         killed = []
         for address in lost:
-            frames = [d for d in map(self.describe, self._holding.pop(address)) if d]
+            held = self._holding.pop(address)
+            started = self._started.pop(address, None)
+            # The frame it said it started, if still held; else what Dask had given it.
+            keys = [started] if started in held else held
+            frames = [d for d in map(self.describe, keys) if d]
             name = self.names.get(address, address)
             if frames:
                 killed.append(name)
                 self.say(f"worker {name} ({address}) was lost while rendering "
-                         f"{', '.join(frames)}; Dask gives the frame to another worker")
+                         f"{', '.join(frames)}; Dask gives it to another worker")
         self._holding = {a: [str(k) for k in processing.get(a, ())] for a in workers}
         if workers:
             self._alone = False

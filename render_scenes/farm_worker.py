@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-__all__ = ["RENDER_JOB", "WORKER_INFO", "farm_call", "render_job", "worker_info"]
+__all__ = ["RENDER_JOB", "STARTED_TOPIC", "WORKER_INFO", "farm_call", "render_job", "worker_info"]
 
 #: The names the client calls (see :func:`farm_call`).
 RENDER_JOB = "render_scenes.farm_worker:render_job"
@@ -119,10 +119,27 @@ def render_job(payload: dict[str, Any]) -> dict[str, Any]:
         scene the stage cannot build (the job fails; other jobs go on).
     """
     name = _worker_name()  # get_worker() answers on Dask's task thread only
+    _tell_started()
     result: dict[str, Any] = _on_bpy_thread(_render_job, payload["job"],
                                             int(payload.get("cycles_threads", 0)),
                                             bool(payload.get("save_blend", False)))
     return {**result, "worker": name}
+
+
+#: The Dask event topic on which a worker says which frame it starts (farm_cluster.Watch).
+STARTED_TOPIC = "scurve-farm-started"
+
+
+def _tell_started() -> None:
+    """Tell the client, through the scheduler's event log, that this worker starts this
+    task now (Dask's own view, ``processing``, also lists tasks queued on the worker)."""
+    try:
+        from distributed import get_worker
+
+        w = get_worker()
+        w.log_event(STARTED_TOPIC, {"key": str(w.get_current_task()), "worker": w.address})
+    except (ImportError, ValueError):
+        pass
 
 
 def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool) -> dict[str, Any]:
