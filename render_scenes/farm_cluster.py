@@ -145,6 +145,7 @@ class Watch:
         self._holding: dict[str, list[str]] = {}
         #: Address -> the task key it said it started last (Dask's event log).
         self._started: dict[str, str] = {}
+        self._pending: set[str] = set()
         self._alone = False
         client.subscribe_topic(farm_worker.STARTED_TOPIC, self._on_started)
 
@@ -156,12 +157,14 @@ class Watch:
         from distributed import wait
 
         pending = set(futures)
+        self._pending = {str(f.key) for f in pending}
         self._look()
         while pending:
             try:
                 done, pending = wait(pending, timeout=self.poll, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            self._pending = {str(f.key) for f in pending}
             self._look()
             yield from done
 
@@ -180,8 +183,9 @@ class Watch:
         for address in lost:
             held = self._holding.pop(address)
             started = self._started.pop(address, None)
-            # The frame it said it started, if still held; else what Dask had given it.
-            keys = [started] if started in held else held
+            # The frame it said it started, if not delivered; else what Dask had given it.
+            keys = ([started] if started in self._pending
+                    else [k for k in held if k in self._pending])
             frames = [d for d in map(self.describe, keys) if d]
             name = self.names.get(address, address)
             if frames:

@@ -88,7 +88,8 @@ def _worker_name() -> str:
 
 
 def worker_info(dask_worker: Any = None) -> dict[str, Any]:
-    """Host, process, cores, Dask name and Blender version of this worker (the client's
+    """Host, process, cores, Dask name, Blender version and the checkout whose code it
+    runs (``code``) of this worker (the client's
     check, through ``client.run``, that a worker can import this module and ``bpy``);
     imports bpy on the bpy thread."""
     def blender() -> str:
@@ -98,7 +99,7 @@ def worker_info(dask_worker: Any = None) -> dict[str, Any]:
 
     name = _worker_name() if dask_worker is None else _name_of(dask_worker)
     return {"host": socket.gethostname(), "pid": os.getpid(), "cores": os.cpu_count() or 1,
-            "blender": _on_bpy_thread(blender), "name": name}
+            "blender": _on_bpy_thread(blender), "name": name, "code": str(REPO)}
 
 
 def render_job(payload: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +138,8 @@ def _tell_started() -> None:
         from distributed import get_worker
 
         w = get_worker()
-        w.log_event(STARTED_TOPIC, {"key": str(w.get_current_task()), "worker": w.address})
+        w.log_event(STARTED_TOPIC, {"key": str(w.get_current_task()), "worker": w.address,
+                                    "pid": os.getpid()})
     except (ImportError, ValueError):
         pass
 
