@@ -198,6 +198,8 @@ def client_line(m: Machines, out: Path, extra: str = "") -> str:
     if m.file is not None:
         line = line.replace(f"--scheduler {m.address}", f"--scheduler-file {m.file}")
         assert "--scheduler-file" in line
+    if "--sweep" in extra:  # another sweep in place of the README's
+        line = re.sub(r" --sweep \S+", "", line)
     return f"{line} {TINY} {extra}".strip()
 
 
