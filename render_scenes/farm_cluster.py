@@ -78,8 +78,11 @@ def connect(ns: argparse.Namespace, n_jobs: int) -> Iterator[tuple[Any, int, str
     if importlib.util.find_spec("distributed") is None:
         raise FarmError("needs Dask: pip install dask distributed (requirements/bpy45.txt)")
     # Dask logs retries and worker losses at length; the farm reports what matters itself.
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     from distributed import Client, LocalCluster
+
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name.startswith("distributed"):  # its config sets some children's levels
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
     cores = os.cpu_count() or 1
     remote = ns.scheduler or (str(ns.scheduler_file) if ns.scheduler_file else None)
@@ -145,7 +148,7 @@ class Watch:
         self._holding: dict[str, list[str]] = {}
         #: Address -> the task key it said it started last (Dask's event log).
         self._started: dict[str, str] = {}
-        self._pending: set[str] = set()
+        self._delivered: set[str] = set()
         self._alone = False
         client.subscribe_topic(farm_worker.STARTED_TOPIC, self._on_started)
 
@@ -157,14 +160,13 @@ class Watch:
         from distributed import wait
 
         pending = set(futures)
-        self._pending = {str(f.key) for f in pending}
         self._look()
         while pending:
             try:
                 done, pending = wait(pending, timeout=self.poll, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
-            self._pending = {str(f.key) for f in pending}
+            self._delivered |= {str(f.key) for f in done if f.status == "finished"}
             self._look()
             yield from done
 
@@ -178,14 +180,17 @@ class Watch:
             return
         for address, w in workers.items():
             self.names[address] = str(w.get("name", address))
-        lost = [a for a in self._holding if a not in workers]
+        # Workers seen in a look, or only through their start event (one that joined and
+        # died between two looks).
+        lost = [a for a in {*self._holding, *self._started} if a not in workers]
         killed = []
         for address in lost:
-            held = self._holding.pop(address)
+            held = self._holding.pop(address, [])
             started = self._started.pop(address, None)
-            # The frame it said it started, if not delivered; else what Dask had given it.
-            keys = ([started] if started in self._pending
-                    else [k for k in held if k in self._pending])
+            # The frame it said it started unless it came back whole (it may have failed
+            # since: KilledWorker); else the frames Dask had given it.
+            keys = ([started] if started is not None and started not in self._delivered
+                    else [k for k in held if k not in self._delivered])
             frames = [d for d in map(self.describe, keys) if d]
             name = self.names.get(address, address)
             if frames:
