@@ -227,12 +227,11 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
             return None if job is None else f"{job.file} ({job.label})"
 
         watch = Watch(client, describe, say)
-        for fut in watch.arrivals(futures):
+        for fut, res, exc in watch.arrivals(futures):
             job = futures[fut]
             entry = {**job.to_dict(), "status": "failed"}
-            res = fut.result() if fut.status != "error" else None
-            if res is None:
-                entry["error"] = error_text(fut.exception(), watch.names)
+            if exc is not None:
+                entry["error"] = error_text(exc, watch.names)
             elif not png_bytes_ok(res["png"], ns.size):
                 entry["error"] = "the worker returned no whole PNG of the asked size"
             if "error" in entry:

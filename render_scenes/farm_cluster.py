@@ -30,6 +30,8 @@ __all__ = ["FarmError", "Watch", "connect", "error_text", "stderr_say", "submit"
 
 #: Largest LocalCluster chosen without --workers: each worker holds a whole Blender.
 MAX_DEFAULT_WORKERS = 4
+#: Seconds to fetch a finished frame's result before looking at the workers again.
+FETCH = 10.0
 
 
 class FarmError(Exception):
@@ -156,7 +158,13 @@ class Watch:
         msg = event[1]
         self._started[msg["worker"]] = msg["key"]
 
-    def arrivals(self, futures: Iterable[Any]) -> Iterator[Any]:
+    def arrivals(self, futures: Iterable[Any]) -> Iterator[tuple[Any, Any, BaseException | None]]:
+        """``(future, result, None)`` or ``(future, None, exception)`` as frames finish.
+
+        A finished frame's result lives on its worker until fetched; if that worker dies
+        first, Dask computes the frame again, so fetching is bounded too (``FETCH`` seconds,
+        time enough for a big PNG on a slow link) and the frame goes back to the pending
+        ones: the farm never waits unwatched."""
         from distributed import wait
 
         pending = set(futures)
@@ -166,9 +174,20 @@ class Watch:
                 done, pending = wait(pending, timeout=self.poll, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
-            self._delivered |= {str(f.key) for f in done if f.status == "finished"}
+            arrived = []
+            for fut in done:
+                if fut.status == "error":
+                    arrived.append((fut, None, fut.exception()))
+                    continue
+                try:
+                    arrived.append((fut, fut.result(timeout=FETCH), None))
+                    self._delivered.add(str(fut.key))
+                except TimeoutError:
+                    pending.add(fut)  # its worker is gone with the result: computed again
+                except Exception as exc:  # failed after all (KilledWorker on the re-run)
+                    arrived.append((fut, None, exc))
             self._look()
-            yield from done
+            yield from arrived
 
     def _look(self) -> None:
         """Compare the workers with the last look: name the ones that vanished holding a
@@ -195,7 +214,8 @@ class Watch:
             name = self.names.get(address, address)
             if frames:
                 killed.append(name)
-                self.say(f"worker {name} ({address}) was lost while rendering "
+                shown = name if name == address else f"{name} ({address})"
+                self.say(f"worker {shown} was lost while rendering "
                          f"{', '.join(frames)}; Dask gives it to another worker")
         self._holding = {a: [str(k) for k in processing.get(a, ())] for a in workers}
         if workers:
