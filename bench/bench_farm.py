@@ -24,6 +24,12 @@ One run, on this machine:
    module, a fresh process per file, denoiser on as in the farm) so the ratio is also
    shown between equal builds.
 
+This machine is shared (other jobs come and go), so wall times measured one after another
+are not comparable; CPU seconds are: each row also gives the CPU time its processes used
+(the blender process's, the worker process's per frame from the manifest's
+``cpu_seconds``, the client's and the scheduler's for the whole run). The client's and
+scheduler's CPU seconds per frame, over the worker's per frame, are the farm's overhead.
+
 Prints a markdown table; ``--json`` writes the numbers.
 """
 
@@ -34,6 +40,8 @@ import json
 import os
 import platform
 import re
+import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -89,10 +97,14 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)]
     try:
+        import psutil
         from distributed import Client
 
         with Client(address, timeout=60) as c:
             c.wait_for_workers(1, timeout=120)
+        scheduler = psutil.Process(procs[0].pid)
+        sched0 = sum(scheduler.cpu_times()[:2])
+        client0 = children_cpu()
         out, blends = tmp / "frames", tmp / "blends"
         t0 = time.perf_counter()
         p = subprocess.Popen([sys.executable, str(FARM), "--scheduler", address, "--out",
@@ -107,21 +119,32 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
         if p.wait() != 0 or len(arrivals) != n:
             sys.exit("bench_farm: the farm failed:\n" + "".join(lines[-20:]))
         total = time.perf_counter() - t0
+        client_cpu = children_cpu() - client0
+        scheduler_cpu = sum(scheduler.cpu_times()[:2]) - sched0
         jobs = json.loads((out / "manifest.json").read_text())["jobs"]
         return {"arrivals": arrivals, "total": total, "blends": blends,
-                "worker_seconds": [j["seconds"] for j in jobs]}
+                "worker_seconds": [j["seconds"] for j in jobs],
+                "worker_cpu": [j["cpu_seconds"] for j in jobs],
+                "client_cpu": client_cpu, "scheduler_cpu": scheduler_cpu}
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    t0 = time.perf_counter()
+def children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a command."""
+    t0, c0 = time.perf_counter(), children_cpu()
     r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=1800)
     if r.returncode != 0:
         sys.exit(f"bench_farm: {' '.join(cmd)} failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, children_cpu() - c0
 
 
 def main() -> None:
@@ -130,6 +153,8 @@ def main() -> None:
     ap.add_argument("--resolution", type=int, nargs=2, default=(320, 180))
     ap.add_argument("--samples", type=int, default=16)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                    help="copy frame 2 as the farm, blender -b and the bpy module made it")
     a = ap.parse_args()
     if a.frames < 3:
         sys.exit("bench_farm: --frames must be at least 3")
@@ -142,46 +167,61 @@ def main() -> None:
         files = sorted(farm["blends"].glob("*.blend"))
         assert len(files) == n, files
         real = [timed([blender, "-b", str(f), "--python-expr", NO_DENOISER, "-o",
-                       str(tmp / "real_####"), "-f", "1"], tmp) for f in files]
+                       str(tmp / f"real_{f.stem}_#"), "-f", "1"], tmp) for f in files]
         module = [timed([sys.executable, "-c", BPY_RENDER, str(f), str(tmp / f"bpy_{f.stem}.png")],
                         tmp) for f in files]
         version = subprocess.run([blender, "--version"], capture_output=True,
                                  text=True).stdout.splitlines()[0]
+        if a.keep:
+            a.keep.mkdir(parents=True, exist_ok=True)
+            for src, name in ((tmp / "frames" / "0002.png", "farm"),
+                              (tmp / "real_0002_1.png", "blender_b"),
+                              (tmp / "bpy_0002.png", "bpy_module")):
+                shutil.copy(src, a.keep / f"{name}_0002.png")
     arrivals = farm["arrivals"]
     steady = (arrivals[-1] - arrivals[0]) / (n - 1)
     startup = arrivals[0] - steady
-    worker = statistics.mean(farm["worker_seconds"][1:])  # the first pays bpy's import
-    overhead = steady - worker
-    real_mean, module_mean = statistics.mean(real), statistics.mean(module)
+    # The first frame pays bpy's import and Cycles' first kernel set-up: steady frames only.
+    worker_wall = statistics.mean(farm["worker_seconds"][1:])
+    worker_cpu = statistics.mean(farm["worker_cpu"][1:])
+    overhead_cpu = (farm["client_cpu"] + farm["scheduler_cpu"]) / n
+    real_wall, real_cpu = (statistics.mean(x) for x in zip(*real, strict=True))
+    mod_wall, mod_cpu = (statistics.mean(x) for x in zip(*module, strict=True))
+    load = os.getloadavg()[0]
     print(f"{n} frames (a turntable), {a.resolution[0]}x{a.resolution[1]}, {a.samples} "
-          f"samples, one worker; load average {os.getloadavg()[0]:.1f}\n")
-    print("| how | seconds per frame | farm's cost / it |\n|---|---:|---:|")
-    rows = [(f"`blender -b NNNN.blend -f 1` ({version}, no denoiser)", real_mean),
-            ("the same files by the farm's bpy 4.5 module (fresh process, denoiser on)",
-             module_mean),
-            ("farm, steady (one worker; cluster start-up apart)", steady)]
-    for name, s in rows:
-        print(f"| {name} | {s:.2f} | {steady / s:.2f}× |")
-    print(f"\nfarm start-up (cluster given, connect + bpy import + first scene): "
-          f"{startup:.1f} s; worker's own seconds per frame {worker:.2f}; client + scheduler "
-          f"overhead per frame {overhead:.3f} s = {100 * overhead / steady:.1f} % of a frame")
+          f"samples, one worker, {os.cpu_count()} cores; load average {load:.1f} after\n")
+    print("| per frame | CPU s | farm CPU / it | wall s |\n|---|---:|---:|---:|")
+    rows = [(f"`blender -b NNNN.blend -f 1` ({version}, no denoiser)", real_cpu, real_wall),
+            ("the same files, bpy 4.5 module, a process each (denoiser on)", mod_cpu, mod_wall),
+            ("farm worker, steady (bpy 4.5, denoiser on)", worker_cpu, steady)]
+    for name, c, w in rows:
+        print(f"| {name} | {c:.2f} | {worker_cpu / c:.2f}× | {w:.2f} |")
+    print(f"| farm client + scheduler | {overhead_cpu:.3f} | | |")
+    print(f"\nclient + scheduler overhead: {100 * overhead_cpu / worker_cpu:.2f} % of the "
+          f"worker's CPU per frame; wall: {steady - worker_wall:.3f} s per frame between "
+          f"arrivals beyond the worker's own time; farm start-up {startup:.1f} s (connect, bpy "
+          "import, first scene; the cluster already running)")
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps({
+            "command": " ".join(["bench/bench_farm.py", *sys.argv[1:]]),
             "frames": n, "resolution": list(a.resolution), "samples": a.samples,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "load_average_after": round(os.getloadavg()[0], 2),
-            "blender_b_seconds": [round(x, 3) for x in real], "blender_version": version,
-            "bpy_module_seconds": [round(x, 3) for x in module],
+            "load_average_after": round(load, 2), "blender_version": version,
+            "blender_b_wall_cpu_seconds": [[round(w, 3), round(c, 3)] for w, c in real],
+            "bpy_module_wall_cpu_seconds": [[round(w, 3), round(c, 3)] for w, c in module],
             "farm_arrivals_seconds": [round(x, 3) for x in arrivals],
             "farm_total_seconds": round(farm["total"], 3),
             "farm_worker_seconds": farm["worker_seconds"],
-            "farm_steady_seconds_per_frame": round(steady, 3),
+            "farm_worker_cpu_seconds": farm["worker_cpu"],
+            "farm_client_cpu_seconds": round(farm["client_cpu"], 3),
+            "farm_scheduler_cpu_seconds": round(farm["scheduler_cpu"], 3),
+            "farm_steady_wall_seconds_per_frame": round(steady, 3),
             "farm_startup_seconds": round(startup, 3),
-            "client_scheduler_overhead_seconds_per_frame": round(overhead, 4),
-            "overhead_fraction": round(overhead / steady, 4),
-            "farm_over_blender_b": round(steady / real_mean, 3),
-            "farm_over_bpy_module": round(steady / module_mean, 3)}, indent=1))
+            "overhead_cpu_seconds_per_frame": round(overhead_cpu, 4),
+            "overhead_fraction_of_worker_cpu": round(overhead_cpu / worker_cpu, 5),
+            "farm_worker_cpu_over_blender_b": round(worker_cpu / real_cpu, 3),
+            "farm_worker_cpu_over_bpy_module": round(worker_cpu / mod_cpu, 3)}, indent=1))
 
 
 if __name__ == "__main__":

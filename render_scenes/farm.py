@@ -244,7 +244,8 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
                     write_atomic(ns.save_blend / blend_name(job), res["blend"])
                     entry["blend"] = str(ns.save_blend / blend_name(job))
                 entry.update(status="done", worker=res["worker"], host=res["host"],
-                             seconds=round(res["seconds"], 3))
+                             seconds=round(res["seconds"], 3),
+                             cpu_seconds=round(res["cpu_seconds"], 3))
                 for line in res["notes"]:
                     if line not in notes:
                         notes.add(line)

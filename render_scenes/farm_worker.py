@@ -105,7 +105,8 @@ def worker_info(dask_worker: Any = None) -> dict[str, Any]:
 def render_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Render one job: ``payload`` is ``{"job": Job.to_dict(), "cycles_threads": int,
     "save_blend": bool}``; returns ``{"png": bytes, "blend": bytes|None, "worker": name,
-    "host": ..., "seconds": float, "notes": [str]}`` (notes: the lines scurve.py printed
+    "host": ..., "seconds": float, "cpu_seconds": float, "notes": [str]}`` (seconds: wall
+    time; cpu_seconds: this process's CPU time, all threads; notes: the lines scurve.py printed
     about the scene, e.g. a missing denoiser). Runs on the bpy thread.
 
     ``cycles_threads`` > 0 fixes Cycles' thread count (0: all of this machine's cores).
@@ -145,7 +146,7 @@ def _tell_started() -> None:
 
 
 def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool) -> dict[str, Any]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-"))
     log = tmp / "stdout.txt"
     try:
@@ -153,6 +154,8 @@ def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool) -> d
             png, blend = _render(job, tmp, cycles_threads, save_blend)
         return {"png": png, "blend": blend, "host": socket.gethostname(),
                 "seconds": time.perf_counter() - started,
+                # The whole process's CPU (Cycles' threads too): comparable across loads.
+                "cpu_seconds": time.process_time() - cpu,
                 "notes": [ln for ln in log.read_text(errors="replace").splitlines()
                           if ln.startswith("scurve.py: ")]}
     finally:
