@@ -111,11 +111,15 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
                               str(out), "--save-blend", str(blends), "--turntable", str(n),
                               *scene], cwd=tmp, env=env, stderr=subprocess.PIPE, text=True)
         assert p.stderr is not None
-        arrivals, lines = [], []
+        client = psutil.Process(p.pid)
+        arrivals, lines, cpu = [], [], []
         for line in p.stderr:
             lines.append(line)
             if re.search(r"\] \d+/\d+ frames", line) and " by " in line:
                 arrivals.append(time.perf_counter() - t0)
+                # client + scheduler CPU so far: the marginal cost of a frame, start-up apart
+                cpu.append(sum(client.cpu_times()[:2]) + sum(scheduler.cpu_times()[:2])
+                           - sched0)
         if p.wait() != 0 or len(arrivals) != n:
             sys.exit("bench_farm: the farm failed:\n" + "".join(lines[-20:]))
         total = time.perf_counter() - t0
@@ -125,7 +129,8 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
         return {"arrivals": arrivals, "total": total, "blends": blends,
                 "worker_seconds": [j["seconds"] for j in jobs],
                 "worker_cpu": [j["cpu_seconds"] for j in jobs],
-                "client_cpu": client_cpu, "scheduler_cpu": scheduler_cpu}
+                "client_cpu": client_cpu, "scheduler_cpu": scheduler_cpu,
+                "overhead_cpu_at_arrivals": cpu}
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -180,7 +185,8 @@ def main() -> None:
                 shutil.copy(src, a.keep / f"{name}_0002.png")
     arrivals = farm["arrivals"]
     steady = (arrivals[-1] - arrivals[0]) / (n - 1)
-    startup = arrivals[0] - steady
+    at = farm["overhead_cpu_at_arrivals"]
+    marginal = (at[-1] - at[0]) / (n - 1)  # client + scheduler CPU per further frame
     # The first frame pays bpy's import and Cycles' first kernel set-up: steady frames only.
     worker_wall = statistics.mean(farm["worker_seconds"][1:])
     worker_cpu = statistics.mean(farm["worker_cpu"][1:])
@@ -196,10 +202,13 @@ def main() -> None:
             ("farm worker, steady (bpy 4.5, denoiser on)", worker_cpu, steady)]
     for name, c, w in rows:
         print(f"| {name} | {c:.2f} | {worker_cpu / c:.2f}× | {w:.2f} |")
-    print(f"| farm client + scheduler | {overhead_cpu:.3f} | | |")
-    print(f"\nclient + scheduler overhead: {100 * overhead_cpu / worker_cpu:.2f} % of the "
-          f"worker's CPU per frame; wall: {steady - worker_wall:.3f} s per frame between "
-          f"arrivals beyond the worker's own time; farm start-up {startup:.1f} s (connect, bpy "
+    print(f"| farm client + scheduler, per further frame | {marginal:.3f} | | |")
+    print(f"| farm client + scheduler, whole run / {n} | {overhead_cpu:.3f} | | |")
+    print(f"\nclient + scheduler overhead per frame: {100 * marginal / worker_cpu:.2f} % of "
+          f"the worker's CPU per frame ({100 * overhead_cpu / worker_cpu:.1f} % with their "
+          f"start-up spread over {n} frames: {at[0]:.2f} CPU s until the first frame); wall: "
+          f"{steady - worker_wall:.3f} s per frame between arrivals beyond the worker's own "
+          f"time; first frame {arrivals[0]:.1f} s after the farm's start (connect, bpy "
           "import, first scene; the cluster already running)")
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)
@@ -217,9 +226,12 @@ def main() -> None:
             "farm_client_cpu_seconds": round(farm["client_cpu"], 3),
             "farm_scheduler_cpu_seconds": round(farm["scheduler_cpu"], 3),
             "farm_steady_wall_seconds_per_frame": round(steady, 3),
-            "farm_startup_seconds": round(startup, 3),
-            "overhead_cpu_seconds_per_frame": round(overhead_cpu, 4),
-            "overhead_fraction_of_worker_cpu": round(overhead_cpu / worker_cpu, 5),
+            "farm_first_frame_seconds": round(arrivals[0], 3),
+            "overhead_cpu_seconds_at_arrivals": [round(x, 3) for x in at],
+            "overhead_cpu_seconds_per_further_frame": round(marginal, 4),
+            "overhead_fraction_per_further_frame": round(marginal / worker_cpu, 5),
+            "overhead_cpu_seconds_per_frame_whole_run": round(overhead_cpu, 4),
+            "overhead_fraction_whole_run": round(overhead_cpu / worker_cpu, 5),
             "farm_worker_cpu_over_blender_b": round(worker_cpu / real_cpu, 3),
             "farm_worker_cpu_over_bpy_module": round(worker_cpu / mod_cpu, 3)}, indent=1))
 

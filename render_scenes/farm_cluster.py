@@ -193,12 +193,15 @@ class Watch:
         """Compare the workers with the last look: name the ones that vanished holding a
         frame of this farm; say once when none is left."""
         try:
-            workers = self.client.scheduler_info(n_workers=-1).get("workers") or {}
+            # One light call a look: every worker's address with its tasks.
             processing = self.client.processing()
+            workers = set(processing)
+            if workers - set(self.names):  # names of new workers, once
+                info = self.client.scheduler_info(n_workers=-1).get("workers") or {}
+                for address, w in info.items():
+                    self.names[address] = str(w.get("name", address))
         except Exception:  # the scheduler itself is going away; the waits will tell
             return
-        for address, w in workers.items():
-            self.names[address] = str(w.get("name", address))
         # Workers seen in a look, or only through their start event (one that joined and
         # died between two looks).
         lost = [a for a in {*self._holding, *self._started} if a not in workers]
