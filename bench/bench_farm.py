@@ -112,7 +112,9 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
                               *scene], cwd=tmp, env=env, stderr=subprocess.PIPE, text=True)
         assert p.stderr is not None
         client = psutil.Process(p.pid)
-        arrivals, lines, cpu = [], [], []
+        nanny = psutil.Process(procs[1].pid)
+        worker_side = [nanny, *nanny.children(recursive=True)]
+        arrivals, lines, cpu, wcpu = [], [], [], []
         for line in p.stderr:
             lines.append(line)
             if re.search(r"\] \d+/\d+ frames", line) and " by " in line:
@@ -120,6 +122,8 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
                 # client + scheduler CPU so far: the marginal cost of a frame, start-up apart
                 cpu.append(sum(client.cpu_times()[:2]) + sum(scheduler.cpu_times()[:2])
                            - sched0)
+                # the worker side: nanny and worker process, Dask's threads and Cycles'
+                wcpu.append(sum(sum(q.cpu_times()[:2]) for q in worker_side))
         if p.wait() != 0 or len(arrivals) != n:
             sys.exit("bench_farm: the farm failed:\n" + "".join(lines[-20:]))
         total = time.perf_counter() - t0
@@ -130,7 +134,7 @@ def farm_run(tmp: Path, n: int, scene: list[str]) -> dict:
                 "worker_seconds": [j["seconds"] for j in jobs],
                 "worker_cpu": [j["cpu_seconds"] for j in jobs],
                 "client_cpu": client_cpu, "scheduler_cpu": scheduler_cpu,
-                "overhead_cpu_at_arrivals": cpu}
+                "overhead_cpu_at_arrivals": cpu, "worker_side_cpu_at_arrivals": wcpu}
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -187,6 +191,8 @@ def main() -> None:
     steady = (arrivals[-1] - arrivals[0]) / (n - 1)
     at = farm["overhead_cpu_at_arrivals"]
     marginal = (at[-1] - at[0]) / (n - 1)  # client + scheduler CPU per further frame
+    wat = farm["worker_side_cpu_at_arrivals"]
+    worker_side = (wat[-1] - wat[0]) / (n - 1)  # nanny + worker process per further frame
     # The first frame pays bpy's import and Cycles' first kernel set-up: steady frames only.
     worker_wall = statistics.mean(farm["worker_seconds"][1:])
     worker_cpu = statistics.mean(farm["worker_cpu"][1:])
@@ -202,6 +208,8 @@ def main() -> None:
             ("farm worker, steady (bpy 4.5, denoiser on)", worker_cpu, steady)]
     for name, c, w in rows:
         print(f"| {name} | {c:.2f} | {worker_cpu / c:.2f}× | {w:.2f} |")
+    print(f"| farm worker side (nanny + worker process, all threads), per further frame "
+          f"| {worker_side:.3f} | | |")
     print(f"| farm client + scheduler, per further frame | {marginal:.3f} | | |")
     print(f"| farm client + scheduler, whole run / {n} | {overhead_cpu:.3f} | | |")
     print(f"\nclient + scheduler overhead per frame: {100 * marginal / worker_cpu:.2f} % of "
@@ -229,6 +237,10 @@ def main() -> None:
             "farm_first_frame_seconds": round(arrivals[0], 3),
             "overhead_cpu_seconds_at_arrivals": [round(x, 3) for x in at],
             "overhead_cpu_seconds_per_further_frame": round(marginal, 4),
+            "worker_side_cpu_seconds_at_arrivals": [round(x, 3) for x in wat],
+            "worker_side_cpu_seconds_per_further_frame": round(worker_side, 4),
+            "farm_total_cpu_per_frame_over_blender_b": round((worker_side + marginal)
+                                                             / real_cpu, 3),
             "overhead_fraction_per_further_frame": round(marginal / worker_cpu, 5),
             "overhead_cpu_seconds_per_frame_whole_run": round(overhead_cpu, 4),
             "overhead_fraction_whole_run": round(overhead_cpu / worker_cpu, 5),
