@@ -334,3 +334,16 @@ def test_without_dask_or_bpy_the_farm_says_what_it_needs(tmp_path: Path) -> None
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and need in lines[0], r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_contact_sheet_when_no_frame_rendered(tmp_path: Path) -> None:
+    ns = parse(tmp_path, "--sweep", "s_amplitude=0,0.3")
+    ns.out.mkdir()
+    failed = {j.index: {**j.to_dict(), "status": "failed", "error": "x"} for j in ns.jobs}
+    assert farm.finish(ns, failed) == []
+    assert not (ns.out / "contact_sheet.png").exists()
+    # One frame is enough for a sheet (the other cell marked failed).
+    Image.new("RGB", (64, 36), (200, 30, 30)).save(ns.out / "0001.png")
+    failed[1]["status"] = "done"
+    assert farm.finish(ns, failed) == [ns.out / "contact_sheet.png"]
+    assert png_ok(ns.out / "contact_sheet.png")
