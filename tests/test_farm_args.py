@@ -173,6 +173,8 @@ def test_a_frames_whole_cause_is_one_line() -> None:
         (["--frames", "1", "--animate", "radius=1:2"], "needs at least 2 frames"),
         (["--frames", "3", "--animate", "s_amplitude=0:9"], "--animate at frame 2: "),
         (["--workers", "2", "--scheduler", "tcp://h:8786"], "--workers sizes the LocalCluster"),
+        (["--scheduler", "tcp://h:8786", "--scheduler-file", "s.json"], "not both"),
+        (["--scheduler-file", "/nonexistent/scheduler.json"], "does not exist (`dask scheduler"),
         (["--cycles-threads", "-1"], "--cycles-threads -1"),
         (["--connect-timeout", "0"], "--connect-timeout 0"),
         (["--radius", "-1"], "radius=-1.0 is out of range"),
