@@ -36,9 +36,9 @@ import socket
 import subprocess
 import sys
 import sysconfig
-import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -158,10 +158,6 @@ class Machines:
             c.wait_for_workers(n, timeout=180)
             return c.run(farm_worker.worker_info)
 
-    def kill_group_of(self, pid: int) -> None:
-        """SIGKILL a worker's whole process group (bash, nanny, worker): a lost machine."""
-        os.killpg(os.getpgid(pid), signal.SIGKILL)
-
     def stop(self) -> None:
         for p in reversed(self.procs.values()):
             if p.poll() is None:
@@ -214,30 +210,27 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
     assert sorted(i["code"] for i in info.values()) == sorted(str(m.clones[k]) for k in "ab")
     out = tmp_path / "client" / "sweep"
     out.parent.mkdir()
+    # The first worker to start its second frame loses its whole process group (bash,
+    # nanny, worker: a machine gone) at that moment.
+    starts: Counter[str] = Counter()
+
+    def second_frame(key: str, worker: str) -> bool:
+        starts[worker] += 1
+        return starts[worker] == 2
+
+    killer = Killer(m, second_frame, group=True, limit=1)
     proc = subprocess.Popen(["bash", "-c", client_line(m, out)], cwd=tmp_path, env=clean_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 240
-        victim = None
-        while victim is None and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            try:
-                done = [j for j in manifest(out) if j["status"] == "done"]
-            except (OSError, ValueError):
-                continue
-            if done:
-                # It delivered a frame and took the next: kill it once that one has begun.
-                time.sleep(1.0)
-                victim = done[0]["worker"]
-                before = len(done)
-                m.kill_group_of(info[victim]["pid"])
-        assert victim is not None, "no frame was delivered in time"
-        _, stderr = proc.communicate(timeout=300)
+        _, stderr = proc.communicate(timeout=400)
     finally:
+        killer.stop()
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, stderr[-3000:] + m.logs()
-    assert before < N
+    assert len(killer.kills) == 1, "no worker started a second frame"
+    victim, key = killer.kills[0]["worker"], killer.kills[0]["key"]
+    frame = re.search(r"-(\d{4}\.png)-", key).group(1)  # type: ignore[union-attr]
     assert sorted(p.name for p in out.iterdir()) == [f"{k:04d}.png" for k in range(1, N + 1)] \
         + ["contact_sheet.png", "manifest.json"]
     assert all(png_ok(out / f"{k:04d}.png", (64, 36)) for k in range(1, N + 1))
@@ -247,9 +240,10 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
     delivered = [ln for ln in stderr.splitlines() if "frames," in ln and " by " in ln]
     assert sorted(ln.split("| ")[1][:8] for ln in delivered) == [f"{k:04d}.png"
                                                                 for k in range(1, N + 1)]
-    lost = [ln for ln in stderr.splitlines() if f"worker {victim} " in ln and "was lost" in ln]
-    assert len(lost) == 1 and re.search(r"while rendering \d{4}\.png \(s_amplitude=", lost[0]), \
-        stderr
+    assert sum(j["worker"] == victim for j in jobs) == 1  # its first frame, not the second
+    lost = [ln for ln in stderr.splitlines() if "was lost" in ln]
+    assert len(lost) == 1 and lost[0].startswith(
+        f"farm.py: worker {victim} was lost while rendering {frame} (s_amplitude="), stderr
     assert "waiting for one" not in stderr
     # Nothing was written into a worker's tree.
     for clone in (m.clones["a"], m.clones["b"]):
@@ -267,7 +261,8 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
                 m.clones["client"] / "client-only.npz")
     out2 = tmp_path / "client" / "faults"
     log = tmp_path / "client" / "faults.log"
-    killer = FrameKiller(m, "0002.png", limit=2 if m.nanny else 1)
+    killer = Killer(m, lambda key, worker: "-0002.png-" in key, group=False,
+                    limit=2 if m.nanny else 1)
     try:
         with open(log, "w") as err:
             proc = subprocess.Popen(["bash", "-c", client_line(
@@ -300,7 +295,7 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
     for line in errors:
         head, _, cause = line.removeprefix("farm.py:   ").partition(": ")
         assert cause.startswith(expected[head]), line
-    assert killer.kills == (2 if m.nanny else 1)
+    assert len(killer.kills) == (2 if m.nanny else 1)
     done = sorted(j["file"] for j in manifest(out2) if j["status"] == "done")
     assert done == (["0001.png"] if m.nanny else ["0001.png", "0002.png"])
     assert all(png_ok(out2 / f, (64, 36)) for f in done)
@@ -309,20 +304,27 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
         assert "every worker is gone, the last" in stderr, stderr
 
 
-class FrameKiller:
-    """Kills each worker process (not its nanny) the moment it says it starts ``frame``,
-    ``limit`` times."""
+class Killer:
+    """Kills a worker the moment it says it starts a frame (Dask's event log, as the farm
+    hears it) when ``pick(key, worker address)`` says so, ``limit`` times: its whole
+    process group (``group``: a machine gone), else the worker process alone (a nanny
+    starts a new one)."""
 
-    def __init__(self, m: Machines, frame: str, limit: int) -> None:
+    def __init__(self, m: Machines, pick: Callable[[str, str], bool], group: bool,
+                 limit: int) -> None:
         self.client = m.client()
-        self.kills, self.limit = 0, limit
-        self.frame = frame
+        self.pick, self.group, self.limit = pick, group, limit
+        self.kills: list[dict] = []
         self.client.subscribe_topic(farm_worker.STARTED_TOPIC, self.on_start)  # type: ignore[attr-defined]
 
     def on_start(self, event: tuple[float, dict]) -> None:
-        if f"-{self.frame}-" in event[1]["key"] and self.kills < self.limit:
-            self.kills += 1
-            threading.Thread(target=os.kill, args=(event[1]["pid"], signal.SIGKILL)).start()
+        msg = event[1]
+        if len(self.kills) < self.limit and self.pick(msg["key"], msg["worker"]):
+            self.kills.append(msg)
+            if self.group:
+                os.killpg(os.getpgid(msg["pid"]), signal.SIGKILL)
+            else:
+                os.kill(msg["pid"], signal.SIGKILL)
 
     def stop(self) -> None:
         self.client.close()  # type: ignore[attr-defined]
