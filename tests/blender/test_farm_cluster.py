@@ -240,7 +240,8 @@ def test_readme_farm_on_separate_machines(machines: Machines, tmp_path: Path) ->
     delivered = [ln for ln in stderr.splitlines() if "frames," in ln and " by " in ln]
     assert sorted(ln.split("| ")[1][:8] for ln in delivered) == [f"{k:04d}.png"
                                                                 for k in range(1, N + 1)]
-    assert sum(j["worker"] == victim for j in jobs) == 1  # its first frame, not the second
+    # Its first frame at most (lost with it if not fetched yet, then rendered again).
+    assert sum(j["worker"] == victim for j in jobs) <= 1
     lost = [ln for ln in stderr.splitlines() if "was lost" in ln]
     assert len(lost) == 1 and lost[0].startswith(
         f"farm.py: worker {victim} was lost while rendering {frame} (s_amplitude="), stderr
