@@ -9,28 +9,28 @@ Takes every scene flag of ``render_scenes/scurve.py`` (preset, geometry, resolut
 samples, camera, sun, face planes...) and renders a list of jobs as Dask tasks, each
 frame on one worker: by default a ``LocalCluster`` of worker processes on this machine
 (workers × Cycles threads = cores), or with ``--scheduler`` a cluster started with the stock
-``dask scheduler`` / ``dask worker`` commands in the project's bpy environment. A task
+``dask scheduler`` / ``dask worker`` commands (``--scheduler-file``: the address a
+scheduler wrote to a file); see ``farm_cluster``. A task
 returns the PNG's bytes and this process writes ``DIR/NNNN.png`` (temporary name, then
 rename), ``DIR/manifest.json`` after every frame, a labelled ``contact_sheet.png`` for a
 sweep and a GIF (``--video``: also an MP4) for a turntable or an animation.
 
 Frames already on disk, whole and made by the same job (the manifest's key) are skipped;
-``--force`` renders them again. A frame that fails (a swept value out of range, say) is
-reported by name and the others are still delivered; the exit status is then 1. Bad
-arguments and an unreachable scheduler exit with status 2 and one line on stderr.
+``--force`` renders them again. Every job's arguments are checked before any cluster
+starts: bad arguments (a swept value out of range among them) and an unreachable scheduler
+exit with status 2 and one line on stderr. A frame that fails on a worker (a file the
+worker does not have, a frame that keeps killing workers) is reported by name with its
+whole cause on one line and the others are still delivered; the exit status is then 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
-import logging
-import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,17 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from render_scenes import farm_worker, scurve  # noqa: E402
+from render_scenes import scurve  # noqa: E402
 from render_scenes.common import Parser, UsageError, script_argv, writable_folder  # noqa: E402
+from render_scenes.farm_cluster import (  # noqa: E402
+    MAX_DEFAULT_WORKERS,
+    FarmError,
+    Watch,
+    connect,
+    error_text,
+    stderr_say,
+    submit,
+)
 from render_scenes.farm_jobs import (  # noqa: E402
     Job,
     animate_jobs,
@@ -61,13 +70,6 @@ from render_scenes.farm_output import (  # noqa: E402
 
 PROG = "farm.py"
 DEFAULT_OUT = Path("out/farm")
-#: Largest LocalCluster chosen without --workers: each worker holds a whole Blender.
-MAX_DEFAULT_WORKERS = 4
-
-
-class FarmError(Exception):
-    """The cluster cannot be used (unreachable, no workers, no bpy): one line, exit 2."""
-
 
 def add_farm_arguments(p: Any) -> None:
     """The farm's own flags (everything else, ``--animate``/``--frames`` included, is a
@@ -92,6 +94,9 @@ def add_farm_arguments(p: Any) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="use the Dask scheduler at ADDRESS (tcp://HOST:8786) instead of "
                    "a LocalCluster on this machine")
+    p.add_argument("--scheduler-file", type=Path, default=None, metavar="PATH",
+                   help="use the scheduler whose address `dask scheduler --scheduler-file "
+                   "PATH` wrote (HPC and batch set-ups: dask-jobqueue, dask-mpi)")
     p.add_argument("--workers", type=scurve._positive_int, default=None, metavar="N",
                    help=f"LocalCluster worker processes (default: the cores, at most "
                    f"{MAX_DEFAULT_WORKERS}, at most one per frame)")
@@ -158,7 +163,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError(f"--cycles-threads {ns.cycles_threads} must be 0 (automatic) or more")
     if not ns.connect_timeout > 0:
         raise UsageError(f"--connect-timeout {ns.connect_timeout} must be > 0 seconds")
-    if ns.workers is not None and ns.scheduler is not None:
+    if ns.scheduler is not None and ns.scheduler_file is not None:
+        raise UsageError("give --scheduler ADDRESS or --scheduler-file PATH, not both")
+    if ns.scheduler_file is not None and not ns.scheduler_file.is_file():
+        raise UsageError(f"--scheduler-file {str(ns.scheduler_file)!r} does not exist "
+                         "(`dask scheduler --scheduler-file PATH` writes it)")
+    if ns.workers is not None and (ns.scheduler or ns.scheduler_file) is not None:
         raise UsageError("--workers sizes the LocalCluster; with --scheduler start as many "
                          "`dask worker`s as you like")
     for flag, folder in (("--out", ns.out), ("--save-blend", ns.save_blend)):
@@ -176,90 +186,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         ns.jobs = animate_jobs(scene, checked)
     else:
         ns.jobs = [Job(1, "still", tuple(scene))]
+    check_jobs(ns.jobs, dummy)
     return ns
 
 
-# -- the cluster -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def connect(ns: argparse.Namespace, n_jobs: int) -> Iterator[tuple[Any, int, str]]:
-    """A Dask client; yields ``(client, cycles_threads, description)``.
-
-    Raises
-    ------
-    FarmError
-        When the scheduler cannot be reached or no worker joins in time.
-    """
-    if importlib.util.find_spec("distributed") is None:
-        raise FarmError("needs Dask: pip install dask distributed (requirements/bpy45.txt)")
-    # Dask logs retries and worker losses at length; the farm reports what matters itself.
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
-    from distributed import Client, LocalCluster
-
-    cores = os.cpu_count() or 1
-    with contextlib.ExitStack() as stack:
-        if ns.scheduler is None:
-            if importlib.util.find_spec("bpy") is None:
-                raise FarmError("needs Blender: run it with a Python that has the bpy module "
-                                "(.venv-bpy45), or use --scheduler")
-            workers = ns.workers or max(1, min(n_jobs, cores, MAX_DEFAULT_WORKERS))
-            threads = ns.cycles_threads or max(1, cores // workers)
-            # One thread per worker: bpy holds one scene per process.
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.CRITICAL))
-            client = stack.enter_context(Client(cluster))
-            where = f"a LocalCluster ({threads} Cycles threads per worker)"
-        else:
-            try:
-                client = stack.enter_context(Client(ns.scheduler, timeout=ns.connect_timeout))
-            except (OSError, TimeoutError, ValueError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise FarmError(f"cannot reach the scheduler at {ns.scheduler}: {first}") from None
-            try:
-                client.wait_for_workers(1, timeout=ns.connect_timeout)
-            except TimeoutError:
-                raise FarmError(f"no worker joined the scheduler at {ns.scheduler} within "
-                                f"{ns.connect_timeout:g} s") from None
-            threads = ns.cycles_threads
-            where = f"the scheduler at {ns.scheduler}"
-        try:
-            info = client.run(farm_worker.worker_info)
-        except Exception as exc:  # an import error on a worker, whatever its type
-            raise FarmError(f"a worker cannot run the farm's code ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else ''}): start workers "
-                            "in a bpy environment with PYTHONPATH set to this checkout") from None
-        blender = sorted({i["blender"] for i in info.values()})
-        yield client, threads, f"{len(info)} workers of {where}, Blender {', '.join(blender)}"
-
-
-def _arrivals(client: Any, futures: Iterable[Any], patience: float) -> Iterator[Any]:
-    """The futures as they finish. Dask keeps tasks while no worker is connected (they
-    run when one joins); say so once per outage instead of waiting silently."""
-    from distributed import wait
-
-    pending, alone = set(futures), False
-    while pending:
-        try:
-            done, pending = wait(pending, timeout=patience, return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            workers = client.scheduler_info().get("workers") or {}
-            if not workers and not alone:
-                print(f"{PROG}: no worker is connected; waiting for one (frames done so far "
-                      "are kept; Ctrl-C stops)", file=sys.stderr, flush=True)
-            alone = not workers
+def check_jobs(jobs: Sequence[Job], dummy: Path) -> None:
+    """Every job's scurve.py arguments, checked as a worker will check them, before any
+    cluster starts (a swept value out of range stops the farm with one line)."""
+    seen: set[tuple[str, ...]] = set()
+    for job in jobs:
+        if job.argv in seen:
             continue
-        alone = False
-        yield from done
-
-
-def _error_text(exc: BaseException) -> str:
-    """One line: a worker's ValueError is already a sentence naming the parameter; other
-    failures (a Blender error, KilledWorker after repeated worker deaths) keep their type."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
+        seen.add(job.argv)
+        try:
+            scurve.parse_args([*job.argv, "--out", str(dummy)])
+        except UsageError as exc:
+            raise UsageError(f"{job.file} ({job.label}): {exc}") from None
 
 
 def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[str, Any]],
@@ -267,6 +209,7 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
     """Submit ``todo``, write each frame as it arrives; returns the failure lines."""
     failures: list[str] = []
     notes: set[str] = set()
+    say = stderr_say(PROG)
     with connect(ns, len(todo)) as (client, threads, where):
         print(f"{PROG}: {len(todo)} frames on {where}", file=sys.stderr, flush=True)
         # Only now: an unreachable cluster leaves nothing behind.
@@ -274,15 +217,21 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
         if ns.save_blend is not None:
             ns.save_blend.mkdir(exist_ok=True)
         run = uuid.uuid4().hex[:8]
-        futures = {client.submit(farm_worker.render_job, job.to_dict(), threads,
-                                 ns.save_blend is not None, key=f"scurve-{job.file}-{run}",
-                                 pure=False): job for job in todo}
-        for fut in _arrivals(client, futures, max(5.0, ns.connect_timeout)):
+        keys = {f"scurve-{job.file}-{run}": job for job in todo}
+        futures = {submit(client, {"job": job.to_dict(), "cycles_threads": threads,
+                                   "save_blend": ns.save_blend is not None}, key): job
+                   for key, job in keys.items()}
+
+        def describe(key: str) -> str | None:
+            job = keys.get(key)
+            return None if job is None else f"{job.file} ({job.label})"
+
+        watch = Watch(client, describe, say)
+        for fut, res, exc in watch.arrivals(futures):
             job = futures[fut]
             entry = {**job.to_dict(), "status": "failed"}
-            res = fut.result() if fut.status != "error" else None
-            if res is None:
-                entry["error"] = _error_text(fut.exception())
+            if exc is not None:
+                entry["error"] = error_text(exc, watch.names)
             elif not png_bytes_ok(res["png"], ns.size):
                 entry["error"] = "the worker returned no whole PNG of the asked size"
             if "error" in entry:
@@ -295,7 +244,8 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
                     write_atomic(ns.save_blend / blend_name(job), res["blend"])
                     entry["blend"] = str(ns.save_blend / blend_name(job))
                 entry.update(status="done", worker=res["worker"], host=res["host"],
-                             seconds=round(res["seconds"], 3))
+                             seconds=round(res["seconds"], 3),
+                             cpu_seconds=round(res["cpu_seconds"], 3))
                 for line in res["notes"]:
                     if line not in notes:
                         notes.add(line)
@@ -311,7 +261,8 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
 def finish(ns: argparse.Namespace, entries: dict[int, dict[str, Any]]) -> list[Path]:
     """The contact sheet of a sweep, the GIF (and MP4) of a whole turntable/animation."""
     written = []
-    if ns.kind == "sweep":
+    rendered = any(e.get("status") == "done" for e in entries.values())
+    if ns.kind == "sweep" and rendered:
         contact_sheet(ns.out, ns.jobs, ns.out / "contact_sheet.png")
         written.append(ns.out / "contact_sheet.png")
     frames = [ns.out / j.file for j in ns.jobs]

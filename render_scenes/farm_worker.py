@@ -1,6 +1,12 @@
 """What runs on a farm worker: one job in, the PNG's bytes out.
 
 A Dask worker process imports ``bpy`` once (on its first job) and renders many frames.
+Every use of ``bpy`` -- the import, the version check, each render -- runs on one thread
+this module starts and keeps (``BPY_THREAD``): Blender's module crashes (SIGSEGV in
+``bpy.ops``) when it is imported on one thread and driven from another, and Dask calls
+``client.run`` functions on the worker's event-loop thread but tasks on its thread pool.
+The client calls :func:`render_job` by name through the standard library
+(:func:`farm_call`), so a stock ``dask scheduler`` never needs this project's code.
 Each job builds its own factory-fresh scene through ``scurve.staged_scene`` from the
 job's scurve.py arguments, so a frame does not depend on which worker rendered it or
 what it rendered before, and equals ``scurve.py`` run locally with the same arguments
@@ -12,6 +18,7 @@ folder: the client gets the bytes and writes the files, so no shared file system
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ctypes
 import os
@@ -29,37 +36,78 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-__all__ = ["render_job", "worker_info"]
+__all__ = ["RENDER_JOB", "STARTED_TOPIC", "WORKER_INFO", "farm_call", "render_job", "worker_info"]
 
-# bpy is one global scene per process; a worker started with several threads must still
-# render one job at a time.
-_BPY_LOCK = threading.Lock()
+#: The names the client calls (see :func:`farm_call`).
+RENDER_JOB = "render_scenes.farm_worker:render_job"
+WORKER_INFO = "render_scenes.farm_worker:worker_info"
+
+# The one thread that imports and drives bpy in this process, for its whole life. One
+# thread also renders one job at a time: bpy is one global scene per process, whatever
+# --nthreads the worker was started with.
+_BPY_THREAD = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                    thread_name_prefix="scurve-bpy")
+_BPY_IDENT: list[int] = []
+
+
+def _on_bpy_thread(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` on the bpy thread; its result or its exception."""
+    def call() -> Any:
+        if not _BPY_IDENT:
+            _BPY_IDENT.append(threading.get_ident())
+        return fn(*args)
+
+    if _BPY_IDENT and threading.get_ident() == _BPY_IDENT[0]:
+        return fn(*args)
+    return _BPY_THREAD.submit(call).result()
+
+
+def farm_call(name: str, payload: dict[str, Any]) -> tuple[Any, ...]:
+    """``client.submit(*farm_call(RENDER_JOB, payload))`` calls ``render_job(payload)``
+    on a worker. Only ``functools.reduce``, ``operator.call``, ``pkgutil.resolve_name``
+    and plain data are pickled: what Dask's scheduler unpickles it can import without this
+    project (reduce computes ``call(call(resolve_name, name), payload)``)."""
+    import functools
+    import operator
+    import pkgutil
+
+    return functools.reduce, operator.call, [name, payload], pkgutil.resolve_name
+
+
+def _name_of(w: Any) -> str:
+    return str(w.name if w.name is not None and not isinstance(w.name, int) else w.address)
 
 
 def _worker_name() -> str:
     try:
         from distributed import get_worker
 
-        w = get_worker()
-        return str(w.name if w.name is not None and not isinstance(w.name, int) else w.address)
+        return _name_of(get_worker())
     except (ImportError, ValueError):
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def worker_info() -> dict[str, Any]:
-    """Host, process, cores and Blender version of this worker (the client's check that
-    a worker can import this module and ``bpy``)."""
-    import bpy
+def worker_info(dask_worker: Any = None) -> dict[str, Any]:
+    """Host, process, cores, Dask name, Blender version and the checkout whose code it
+    runs (``code``) of this worker (the client's
+    check, through ``client.run``, that a worker can import this module and ``bpy``);
+    imports bpy on the bpy thread."""
+    def blender() -> str:
+        import bpy
 
+        return str(bpy.app.version_string)
+
+    name = _worker_name() if dask_worker is None else _name_of(dask_worker)
     return {"host": socket.gethostname(), "pid": os.getpid(), "cores": os.cpu_count() or 1,
-            "blender": bpy.app.version_string}
+            "blender": _on_bpy_thread(blender), "name": name, "code": str(REPO)}
 
 
-def render_job(job: dict[str, Any], cycles_threads: int = 0,
-               save_blend: bool = False) -> dict[str, Any]:
-    """Render one job (``Job.to_dict()``); returns ``{"png": bytes, "blend": bytes|None,
-    "worker": name, "host": ..., "seconds": float, "notes": [str]}`` (notes: the
-    lines scurve.py printed about the scene, e.g. a missing denoiser).
+def render_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """Render one job: ``payload`` is ``{"job": Job.to_dict(), "cycles_threads": int,
+    "save_blend": bool}``; returns ``{"png": bytes, "blend": bytes|None, "worker": name,
+    "host": ..., "seconds": float, "cpu_seconds": float, "notes": [str]}`` (seconds: wall
+    time; cpu_seconds: this process's CPU time, all threads; notes: the lines scurve.py printed
+    about the scene, e.g. a missing denoiser). Runs on the bpy thread.
 
     ``cycles_threads`` > 0 fixes Cycles' thread count (0: all of this machine's cores).
     Pixels do not depend on it. With ``save_blend`` the scene is also returned as a
@@ -72,26 +120,53 @@ def render_job(job: dict[str, Any], cycles_threads: int = 0,
         With a one-line message naming the parameter, for arguments scurve.py rejects or a
         scene the stage cannot build (the job fails; other jobs go on).
     """
-    with _BPY_LOCK:
-        started = time.perf_counter()
-        tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-"))
-        log = tmp / "stdout.txt"
-        try:
-            with _stdout_to(log):
-                png, blend = _render(job, tmp, cycles_threads, save_blend)
-            return {"png": png, "blend": blend, "worker": _worker_name(),
-                    "host": socket.gethostname(), "seconds": time.perf_counter() - started,
-                    "notes": [ln for ln in log.read_text(errors="replace").splitlines()
-                              if ln.startswith("scurve.py: ")]}
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    name = _worker_name()  # get_worker() answers on Dask's task thread only
+    _tell_started()
+    result: dict[str, Any] = _on_bpy_thread(_render_job, payload["job"],
+                                            int(payload.get("cycles_threads", 0)),
+                                            bool(payload.get("save_blend", False)))
+    return {**result, "worker": name}
+
+
+#: The Dask event topic on which a worker says which frame it starts (farm_cluster.Watch).
+STARTED_TOPIC = "scurve-farm-started"
+
+
+def _tell_started() -> None:
+    """Tell the client, through the scheduler's event log, that this worker starts this
+    task now (Dask's own view, ``processing``, also lists tasks queued on the worker)."""
+    try:
+        from distributed import get_worker
+
+        w = get_worker()
+        w.log_event(STARTED_TOPIC, {"key": str(w.get_current_task()), "worker": w.address,
+                                    "pid": os.getpid()})
+    except (ImportError, ValueError):
+        pass
+
+
+def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool) -> dict[str, Any]:
+    started, cpu = time.perf_counter(), time.process_time()
+    tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-"))
+    log = tmp / "stdout.txt"
+    try:
+        with _stdout_to(log):
+            png, blend = _render(job, tmp, cycles_threads, save_blend)
+        return {"png": png, "blend": blend, "host": socket.gethostname(),
+                "seconds": time.perf_counter() - started,
+                # The whole process's CPU (Cycles' threads too): comparable across loads.
+                "cpu_seconds": time.process_time() - cpu,
+                "notes": [ln for ln in log.read_text(errors="replace").splitlines()
+                          if ln.startswith("scurve.py: ")]}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def _stdout_to(path: Path) -> Iterator[None]:
     """Send file descriptor 1 to ``path``: Blender prints every render's progress there
     from C, and a worker's terminal (or the client's, for a LocalCluster) is no place
-    for it. The lock above makes the process-wide switch safe."""
+    for it. One bpy thread makes the process-wide switch safe."""
     libc = ctypes.CDLL(None)
     sys.stdout.flush()
     libc.fflush(None)

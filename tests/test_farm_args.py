@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from render_scenes import farm, scurve
+from render_scenes import farm
 from render_scenes.common import UsageError
 from render_scenes.farm_jobs import (
     Job,
@@ -109,12 +109,40 @@ def test_job_keys_follow_what_decides_the_picture(tmp_path: Path) -> None:
     assert t[0].key() != t[1].key()  # same arguments, another orbit step
 
 
-def test_values_are_checked_by_the_worker_not_here(tmp_path: Path) -> None:
-    # A value out of range fails only its own frame (on the worker, by name); scurve.py
-    # itself rejects it with the message the farm then reports.
-    ns = parse(tmp_path, "--sweep", "s_amplitude=0,9")
-    with pytest.raises(UsageError, match=re.escape("s_amplitude=9.0 is out of range")):
-        scurve.parse_args([*ns.jobs[1].argv, "--out", str(tmp_path / "x.png")])
+def test_every_jobs_values_are_checked_before_any_cluster(tmp_path: Path) -> None:
+    # A swept value out of range stops the farm before a cluster starts: exit 2, one line
+    # naming the frame and scurve.py's own message, nothing written. (No Dask or bpy is
+    # needed to get there: this runs in the numpy-only environment too.)
+    r = subprocess.run([sys.executable, str(FARM), "--out", str(tmp_path / "frames"),
+                        "--sweep", "s_amplitude=0,0.6,9", "--scheduler", "tcp://127.0.0.1:9",
+                        *TINY], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [
+        "farm.py: error: 0003.png (s_amplitude=9): s_amplitude=9.0 is out of range: "
+        "allowed -1.80658 to 1.80658 for half_length=3.0"], r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_frames_whole_cause_is_one_line() -> None:
+    from render_scenes.farm_cluster import error_text
+
+    exc = RuntimeError("Error during deserialization of the task graph. This frequently\n"
+                       "occurs if the Scheduler and Client have different environments.")
+    assert error_text(exc) == (
+        "RuntimeError: Error during deserialization of the task graph. This frequently "
+        "occurs if the Scheduler and Client have different environments.")
+    assert error_text(ValueError("s_amplitude=9.0 is out of range")) == \
+        "s_amplitude=9.0 is out of range"
+    distributed = pytest.importorskip("distributed")
+
+    class Last:
+        address = "tcp://10.0.0.7:4242"
+
+    killed = distributed.KilledWorker("scurve-0002.png-ab12", Last(), 3)
+    assert error_text(killed, {"tcp://10.0.0.7:4242": "w2"}) == (
+        "KilledWorker: 4 workers died in turn while rendering this frame (Dask's "
+        "distributed.scheduler.allowed-failures = 3); the last was w2 (tcp://10.0.0.7:4242): "
+        "see its log")
 
 
 @pytest.mark.parametrize(
@@ -145,6 +173,8 @@ def test_values_are_checked_by_the_worker_not_here(tmp_path: Path) -> None:
         (["--frames", "1", "--animate", "radius=1:2"], "needs at least 2 frames"),
         (["--frames", "3", "--animate", "s_amplitude=0:9"], "--animate at frame 2: "),
         (["--workers", "2", "--scheduler", "tcp://h:8786"], "--workers sizes the LocalCluster"),
+        (["--scheduler", "tcp://h:8786", "--scheduler-file", "s.json"], "not both"),
+        (["--scheduler-file", "/nonexistent/scheduler.json"], "does not exist (`dask scheduler"),
         (["--cycles-threads", "-1"], "--cycles-threads -1"),
         (["--connect-timeout", "0"], "--connect-timeout 0"),
         (["--radius", "-1"], "radius=-1.0 is out of range"),
@@ -306,3 +336,16 @@ def test_without_dask_or_bpy_the_farm_says_what_it_needs(tmp_path: Path) -> None
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and need in lines[0], r.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_contact_sheet_when_no_frame_rendered(tmp_path: Path) -> None:
+    ns = parse(tmp_path, "--sweep", "s_amplitude=0,0.3")
+    ns.out.mkdir()
+    failed = {j.index: {**j.to_dict(), "status": "failed", "error": "x"} for j in ns.jobs}
+    assert farm.finish(ns, failed) == []
+    assert not (ns.out / "contact_sheet.png").exists()
+    # One frame is enough for a sheet (the other cell marked failed).
+    Image.new("RGB", (64, 36), (200, 30, 30)).save(ns.out / "0001.png")
+    failed[1]["status"] = "done"
+    assert farm.finish(ns, failed) == [ns.out / "contact_sheet.png"]
+    assert png_ok(ns.out / "contact_sheet.png")
