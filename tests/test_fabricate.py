@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,8 @@ from scurve_geom.surface import Surface
 igl = pytest.importorskip("igl", reason="the flattening needs libigl (requirements/*.txt)")
 ezdxf = pytest.importorskip("ezdxf")
 
+from strategies import mirror_params  # noqa: E402
+
 from scurve_geom.fabricate import FabricationOptions, classify, fabricate  # noqa: E402
 from scurve_geom.fabricate.differential import (  # noqa: E402
     derivatives,
@@ -28,8 +29,6 @@ from scurve_geom.fabricate.differential import (  # noqa: E402
 from scurve_geom.fabricate.flatten import flatten, grid_triangles  # noqa: E402
 from scurve_geom.fabricate.nesting import nest  # noqa: E402
 from scurve_geom.fabricate.outputs import write_outputs  # noqa: E402
-
-from strategies import mirror_params  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,7 +159,6 @@ def test_twins_are_identical_and_the_report_says_so(kapoor, tmp_path):
             continue
         q = kapoor.panel(p.cell.twin)
         assert p.grid == q.grid
-        nu, nv = p.grid
         # Both grids run away from the seam: vertex k of A turns onto vertex k of B.
         np.testing.assert_allclose(p.vertices[:, :2], -q.vertices[:, :2], atol=1e-12)
         a, b = p.flat.uv, q.flat.uv
@@ -208,7 +206,7 @@ def test_nesting_keeps_patterns_apart_and_on_the_plate():
     n = nest(boxes, (2.0, 1.5), 0.01)
     rects = [(pl.plate, pl.x, pl.y, *boxes[pl.name]) for pl in n.placements]
     assert len(rects) == 17
-    for k, x, y, w, h in rects:
+    for _plate, x, y, w, h in rects:
         assert 0.01 - 1e-12 <= x and x + w <= 2.0 - 0.01 + 1e-12
         assert 0.01 - 1e-12 <= y and y + h <= 1.5 - 0.01 + 1e-12
     for i, (k, x, y, w, h) in enumerate(rects):

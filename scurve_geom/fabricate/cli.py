@@ -22,7 +22,7 @@ from ..cli import UsageError, _Parser, add_param_arguments, guarded_main, params
 from ..params import PRESETS
 from .core import Fabrication, FabricationOptions, fabricate
 
-__all__ = ["main", "make_parser", "options_from_args", "panel_table", "run"]
+__all__ = ["main", "make_parser", "missing_modules", "options_from_args", "panel_table", "run"]
 
 _DEFAULTS = FabricationOptions()
 
@@ -79,6 +79,17 @@ def panel_table(fab: Fabrication) -> str:
     return "\n".join(lines)
 
 
+def missing_modules(writing: bool = True) -> list[str]:
+    """The PyPI names of the modules fabrication needs and this Python lacks: ``libigl``
+    always, ``ezdxf`` and ``matplotlib`` to write files."""
+    import importlib.util
+
+    wanted = {"igl": "libigl"}
+    if writing:
+        wanted.update(ezdxf="ezdxf", matplotlib="matplotlib")
+    return [pypi for module, pypi in wanted.items() if importlib.util.find_spec(module) is None]
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; raises :class:`UsageError` for bad input."""
     args = make_parser().parse_args(argv)
@@ -94,10 +105,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             check_out_dir(args.out)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    try:
-        import igl  # noqa: F401
-    except ImportError:
-        raise UsageError("the flattening needs libigl: pip install libigl") from None
+    missing = missing_modules(writing=args.out is not None)
+    if missing:
+        raise UsageError(f"this needs {', '.join(missing)}: pip install {' '.join(missing)}")
     try:
         fab = fabricate(params, options)
     except ValueError as exc:

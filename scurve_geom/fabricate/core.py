@@ -15,7 +15,7 @@ from .differential import derivatives, panel_area, principal_curvatures
 from .flatten import Flattening, flatten, grid_triangles
 from .layout import Cell, cells, initial_counts, side_lengths
 
-__all__ = ["CLASSES", "FabricationOptions", "Fabrication", "Panel", "classify", "fabricate"]
+__all__ = ["CLASSES", "Fabrication", "FabricationOptions", "Panel", "classify", "fabricate"]
 
 #: Forming classes by the flattening's largest principal strain: a plate within 0.5 %
 #: takes its shape from rolling alone; up to 2 % it needs an English wheel or a stretch

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..surface import Surface
 
-__all__ = ["Derivatives", "derivatives", "principal_curvatures", "area_element", "panel_area"]
+__all__ = ["Derivatives", "area_element", "derivatives", "panel_area", "principal_curvatures"]
 
 # Gauss-Legendre on [0, 1] for panel areas: |P_u x P_v| is analytic inside a panel, so 24
 # nodes per direction reach machine precision on panels a fraction of the wall wide

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Placement", "Nesting", "nest"]
+__all__ = ["Nesting", "Placement", "nest"]
 
 
 @dataclass(frozen=True)

@@ -64,11 +64,13 @@ def write_dxf(panel: Panel, path: str | Path, allowance: float = 0.0) -> None:
     centre = np.array([w, h]) * 0.5 * mm
     size = max(20.0, 0.06 * h * mm)
     text = msp.add_text(panel.name, height=size, dxfattribs={"layer": "LABEL"})
-    text.set_placement((centre[0], centre[1] + 1.2 * size), align=TextEntityAlignment.MIDDLE_CENTER)
+    text.set_placement((centre[0], centre[1] + 1.2 * size),
+                       align=TextEntityAlignment.MIDDLE_CENTER)
     detail = (f"{panel.area:.3f} m2  {panel.mass:.0f} kg  {panel.strain_class}  "
               f"twin {panel.cell.twin}")
     small = msp.add_text(detail, height=0.4 * size, dxfattribs={"layer": "LABEL"})
-    small.set_placement((centre[0], centre[1] - 0.2 * size), align=TextEntityAlignment.MIDDLE_CENTER)
+    small.set_placement((centre[0], centre[1] - 0.2 * size),
+                        align=TextEntityAlignment.MIDDLE_CENTER)
     # Grain arrow along +x (the panel's rows), a third of the pattern long.
     length = w * mm / 3.0
     y = centre[1] - 2.0 * size
@@ -78,5 +80,6 @@ def write_dxf(panel: Panel, path: str | Path, allowance: float = 0.0) -> None:
     msp.add_line(b, (b[0] - head, y + head / 2), dxfattribs={"layer": "GRAIN"})
     msp.add_line(b, (b[0] - head, y - head / 2), dxfattribs={"layer": "GRAIN"})
     grain = msp.add_text("GRAIN", height=0.4 * size, dxfattribs={"layer": "GRAIN"})
-    grain.set_placement((centre[0], y - 0.8 * size), align=TextEntityAlignment.MIDDLE_CENTER)
+    grain.set_placement((centre[0], y - 0.8 * size),
+                        align=TextEntityAlignment.MIDDLE_CENTER)
     doc.saveas(str(path))
