@@ -65,17 +65,18 @@ def options_from_args(args: argparse.Namespace) -> FabricationOptions:
 def panel_table(fab: Fabrication) -> str:
     """The panel table as fixed-width text (what the command prints)."""
     head = (f"{'panel':8s} {'twin':8s} {'w x h (m)':>11s} {'area m2':>8s} {'kg':>6s} "
-            f"{'flat max':>8s} {'mean':>6s} {'R min m':>7s} {'bend':>6s}  class")
+            f"{'flat max':>8s} {'mean':>6s} {'R min m':>7s} {'bend':>7s}  class")
     lines = [head]
     for p in fab.panels:
         r = p.report()
         w, h = r["bbox_m"]
-        radius = "pinch" if p.pinched else f"{r['min_radius_m']:.2f}"
+        radius = "0 pinch" if p.pinched else f"{r['min_radius_m']:.2f}"
+        bend = "    inf" if p.pinched else f"{100 * r['bending_strain']:6.2f}%"
         lines.append(
             f"{p.name:8s} {p.cell.twin:8s} {w:5.2f}x{h:<5.2f} {r['area_m2']:8.3f} "
             f"{r['mass_kg']:6.1f} {100 * r['flattening_strain_max']:7.2f}% "
             f"{100 * r['flattening_strain_mean']:5.2f}% {radius:>7s} "
-            f"{100 * r['bending_strain']:5.2f}%  {r['class']}")
+            f"{bend}  {r['class']}")
     return "\n".join(lines)
 
 

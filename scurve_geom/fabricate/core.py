@@ -94,8 +94,8 @@ class Panel:
     flat: Flattening
     area: float                    # m², on the surface (analytic)
     sides: dict[str, float]        # m, on the surface
-    curvature_max: float           # 1/m, largest |principal curvature|
-    bending_strain: float          # t / 2R at the sharpest point
+    curvature_max: float           # 1/m, largest |principal curvature| (inf: pinched)
+    bending_strain: float          # t / 2R at the sharpest point (inf: pinched)
     mass: float                    # kg
     pinched: bool                  # holds a point of unbounded curvature
 
@@ -140,8 +140,10 @@ class Panel:
             "bbox_m": [w, h], "sides_m": self.sides, "mass_kg": self.mass,
             "flattening_strain_max": self.flat.strain_max,
             "flattening_strain_mean": self.flat.strain_mean,
+            # JSON has no infinity: a pinched panel has radius 0 and no finite strain.
             "min_radius_m": 1.0 / self.curvature_max if self.curvature_max > 0 else None,
-            "bending_strain": self.bending_strain, "pinched": self.pinched,
+            "bending_strain": None if self.pinched else self.bending_strain,
+            "pinched": self.pinched,
             "class": self.strain_class,
         }
 
@@ -200,8 +202,10 @@ def _panel(surface: Surface, cell: Cell, options: FabricationOptions) -> Panel:
     # points are flagged, not averaged into a finite-looking radius.
     scale = 2.0 * max(params_span(surface), 1.0)
     pinched = np.linalg.norm(np.cross(d.pu, d.pv), axis=1) < 1e-9 * scale**2
-    kabs = np.maximum(np.abs(k1), np.abs(k2))[~pinched]
-    kmax = float(np.nanmax(kabs)) if kabs.size else 0.0
+    if pinched.any():
+        kmax = math.inf     # the plate would have to fold to a point there
+    else:
+        kmax = float(np.nanmax(np.maximum(np.abs(k1), np.abs(k2))))
     area = panel_area(surface, cell.u0, cell.u1, cell.v0, cell.v1)
     mass = area * options.thickness * options.density
     return Panel(cell, (nu, nv), vertices, params, tris, flat, area, sides, kmax,

@@ -39,8 +39,12 @@ def nest_panels(fab: Fabrication) -> Nesting:
 
 def report(fab: Fabrication, nesting: Nesting) -> dict[str, Any]:
     """The JSON report: inputs, every panel, twins, classes and totals (SI units)."""
-    import igl
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        igl_version = version("libigl")
+    except PackageNotFoundError:   # e.g. libigl put on sys.path by hand
+        igl_version = "(version unknown)"
     o = fab.options
     panels = [p.report() for p in fab.panels]
     flat_area = sum(p["flat_area_m2"] for p in panels)
@@ -53,7 +57,7 @@ def report(fab: Fabrication, nesting: Nesting) -> dict[str, Any]:
     params["arch_angle_deg"] = math.degrees(params["arch_angle"])
     return {
         "tool": "scurve_geom.fabricate",
-        "flattening": f"libigl {getattr(igl, '__version__', '')} LSCM + ARAP".replace("  ", " "),
+        "flattening": f"libigl {igl_version}: LSCM, then ARAP",
         "mirror": params,
         "options": dataclasses.asdict(o),
         "layout": {"rows": fab.rows, "columns_per_half": fab.columns,
@@ -81,7 +85,9 @@ def report(fab: Fabrication, nesting: Nesting) -> dict[str, Any]:
             "plate_area_m2": nesting.plates * o.plate_width * o.plate_height,
             "nesting_waste": nesting.waste(cut_area),
             "flattening_strain_max": max(p["flattening_strain_max"] for p in panels),
-            "bending_strain_max": max(p["bending_strain"] for p in panels),
+            "bending_strain_max": max((p["bending_strain"] for p in panels
+                                       if p["bending_strain"] is not None), default=None),
+            "pinched_panels": [p["name"] for p in panels if p["pinched"]],
         },
         "nesting": [dataclasses.asdict(pl) for pl in nesting.placements],
         "panels": panels,
