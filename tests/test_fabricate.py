@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -331,3 +333,23 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
     assert "Traceback" not in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("delay", [0.8, 2.0, 3.2])
+def test_ctrl_c_leaves_all_or_nothing(tmp_path, delay):
+
+
+    proc = subprocess.Popen([sys.executable, "-m", "scurve_geom.fabricate", "--out", "fab"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    if proc.returncode == 0:        # finished before the signal
+        assert names == ["fab"]
+        assert len(list((tmp_path / "fab" / "patterns").iterdir())) == 12
+    else:
+        assert proc.returncode == 130, err
+        assert err.strip() == "scurve_geom.fabricate: interrupted, nothing written"
+        assert names == []          # no partial folder, no hidden temporary one
