@@ -122,16 +122,18 @@ def remove_overlay(mirror_name: str | None = None) -> int:
     return gone
 
 
-def _class_material(mirror_name: str) -> Any:
-    mat = bpy.data.materials.new(f"{mirror_name} Panel Classes")
+def _class_material(mirror_name: str, class_name: str) -> Any:
+    """A material in the class's colour: in the Solid viewport (its viewport colour) and in
+    Material Preview and renders (a diffuse shader)."""
+    colour = (*CLASS_COLOURS[class_name], 1.0)
+    mat = bpy.data.materials.new(f"{mirror_name} Panels: {class_name}")
     mat[OVERLAY_KEY] = mirror_name
+    mat.diffuse_color = colour
     tree = compat.ensure_node_tree(mat)
     tree.nodes.clear()
-    attr = tree.nodes.new("ShaderNodeAttribute")
-    attr.attribute_name = _COLOR_ATTR
     shader = tree.nodes.new("ShaderNodeBsdfDiffuse")
+    shader.inputs["Color"].default_value = colour
     out = tree.nodes.new("ShaderNodeOutputMaterial")
-    tree.links.new(attr.outputs["Color"], shader.inputs["Color"])
     tree.links.new(shader.outputs["BSDF"], out.inputs["Surface"])
     return mat
 
@@ -151,7 +153,12 @@ def _add_overlay(context: Any, mirror: Any, fab: Any) -> tuple[Any, Any]:
     mesh.color_attributes.active_color = attr
     panel_index: Any = mesh.attributes.new("panel", "INT", "FACE")
     panel_index.data.foreach_set("value", overlay.face_panel)
-    mesh.materials.append(_class_material(name))
+    # One material per class present, each face using its panel's.
+    present = sorted({p.strain_class for p in fab.panels}, key=list(CLASS_COLOURS).index)
+    for class_name in present:
+        mesh.materials.append(_class_material(name, class_name))
+    slot = np.array([present.index(p.strain_class) for p in fab.panels], dtype=np.int32)
+    mesh.polygons.foreach_set("material_index", slot[overlay.face_panel])
 
     seams = bpy.data.meshes.new(f"{name} Seams")
     seams[OVERLAY_KEY] = name

@@ -46,14 +46,14 @@ def face_colours(obj: Any) -> np.ndarray:
 
 
 def test_panelize_colours_the_panels_by_class(addon: Any) -> None:
-    mirror = add(preset="kapoor")
-    bpy.context.scene.scurve_fabrication.plate_width = 1.2
-    bpy.context.scene.scurve_fabrication.plate_height = 1.0
+    mirror = add(preset="blog-part2")
+    bpy.context.scene.scurve_fabrication.plate_width = 1.8
     assert bpy.ops.object.scurve_panelize() == {"FINISHED"}
     objs = overlay(mirror)
     panels, seams = objs[f"{mirror.name} Panels"], objs[f"{mirror.name} Seams"]
     assert panels.parent == mirror and seams.parent == mirror
-    want = fabricate(preset("kapoor"), FabricationOptions(plate_width=1.2, plate_height=1.0))
+    want = fabricate(preset("blog-part2"), FabricationOptions(plate_width=1.8))
+    assert len({p.strain_class for p in want.panels}) >= 2   # something to tell apart
     assert list(panels["panel_names"]) == [p.name for p in want.panels]
     assert list(panels["panel_classes"]) == [p.strain_class for p in want.panels]
     # Each face carries its panel's class colour.
@@ -62,6 +62,11 @@ def test_panelize_colours_the_panels_by_class(addon: Any) -> None:
     expected = np.array([CLASS_COLOURS[want.panels[i].strain_class] for i in index])
     np.testing.assert_allclose(face_colours(panels), expected, atol=1e-6)
     assert set(index) == set(range(len(want.panels)))
+    # Each face's material is its class's, coloured in the Solid viewport too.
+    slots = np.empty(len(panels.data.polygons), dtype=np.int32)
+    panels.data.polygons.foreach_get("material_index", slots)
+    shown = np.array([panels.data.materials[k].diffuse_color[:3] for k in slots])
+    np.testing.assert_allclose(shown, expected, atol=1e-6)
     # Seams: every panel's outline, on the wall (within the 3 mm lift).
     co = np.empty(len(seams.data.vertices) * 3, dtype=np.float32)
     seams.data.vertices.foreach_get("co", co)
