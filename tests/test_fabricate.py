@@ -353,3 +353,27 @@ def test_ctrl_c_leaves_all_or_nothing(tmp_path, delay):
         assert proc.returncode == 130, err
         assert err.strip() == "scurve_geom.fabricate: interrupted, nothing written"
         assert names == []          # no partial folder, no hidden temporary one
+
+
+def test_overlay_covers_both_faces_of_each_panel(kapoor):
+    from scurve_geom.fabricate.overlay import panel_overlay
+
+    o = panel_overlay(kapoor, lift=0.004)
+    m = o.mesh
+    half = m.n_faces // 2
+    assert set(o.face_panel[:half]) == set(range(len(kapoor.panels)))
+    np.testing.assert_array_equal(o.face_panel[:half], o.face_panel[half:])
+    # Each quad's normal against the exact front normal at its parameters: the first
+    # half face the front, the second the back, 4 mm off the surface.
+    from scurve_geom.optics.mirror import exact_normals
+
+    corners = m.vertices[m.faces]
+    n = np.cross(corners[:, 2] - corners[:, 0], corners[:, 3] - corners[:, 1])
+    uv = m.uv[m.faces].mean(axis=1)
+    front = exact_normals(kapoor.params, uv)
+    side = np.einsum("ij,ij->i", n, front)
+    assert (side[:half] > 0).all() and (side[half:] < 0).all()
+    surf = Surface(kapoor.params)
+    gap = np.linalg.norm(m.vertices - surf.point(m.uv[:, 0], m.uv[:, 1]), axis=1)
+    np.testing.assert_allclose(gap, 0.004, atol=1e-12)
+    assert len(o.seam_edges) == len(o.seam_vertices)

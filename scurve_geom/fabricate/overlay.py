@@ -2,7 +2,7 @@
 
 Pure numpy, for the Blender add-on's *Panelize* (which only converts it): the panels'
 own grids, thinned to at most :data:`MAX_CELLS` quads a side, lifted a little off the
-mirror's front along the exact surface normal so they do not z-fight with it.
+mirror along the exact surface normal on both sides, so they do not z-fight with it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ MAX_CELLS = 12
 
 @dataclass(frozen=True)
 class PanelOverlay:
-    """``mesh``: the panels' quads (front-facing); ``face_panel``: int32 (M,), index into
+    """``mesh``: the panels' quads, facing out on both sides; ``face_panel``: int32 (M,), index into
     ``fab.panels`` of each quad; ``seam_vertices`` float64 (k, 3) and ``seam_edges``
     int32 (e, 2): every panel's outline as line segments. Metres, mirror's local frame."""
 
@@ -45,7 +45,8 @@ def _lifted(surface: Surface, uv: np.ndarray, side: float, lift: float) -> np.nd
 
 
 def panel_overlay(fab: Fabrication, lift: float = 0.003) -> PanelOverlay:
-    """The overlay for ``fab``: panel quads and outlines ``lift`` metres in front of it."""
+    """The overlay for ``fab``: panel quads ``lift`` metres in front of and behind the
+    wall (the back ones after all the front ones), outlines in front."""
     surface = Surface(fab.params)
     verts, faces, uvs, owner, seam_v, seam_e = [], [], [], [], [], []
     base = seam_base = 0
@@ -70,7 +71,14 @@ def panel_overlay(fab: Fabrication, lift: float = 0.003) -> PanelOverlay:
         k = np.arange(len(ring), dtype=np.int32)
         seam_e.append(seam_base + np.stack([k, np.roll(k, -1)], axis=1))
         seam_base += len(ring)
-    mesh = Mesh(np.concatenate(verts), np.concatenate(faces).astype(np.int32),
-                np.concatenate(uvs))
-    return PanelOverlay(mesh, np.concatenate(owner), np.concatenate(seam_v),
+    front = np.concatenate(verts)
+    # The same quads ``lift`` behind the wall, wound the other way: both faces are
+    # polished, and a viewer sees the front of one half and the back of the other.
+    behind = 2.0 * surface.point(*np.concatenate(uvs).T) - front
+    quads = np.concatenate(faces).astype(np.int32)
+    mesh = Mesh(np.concatenate([front, behind]),
+                np.concatenate([quads, quads[:, ::-1] + len(front)]),
+                np.concatenate(uvs + uvs))
+    owner_all = np.concatenate(owner)
+    return PanelOverlay(mesh, np.concatenate([owner_all, owner_all]), np.concatenate(seam_v),
                         np.concatenate(seam_e))

@@ -57,6 +57,25 @@ def installed(blender: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return env
 
 
+def install_wheels(blender: str, env: dict[str, str], target: Path) -> Path:
+    """pip-install the fabrication wheels for this Blender's Python into ``target``: what
+    a user of a Blender without them does (numpy and pillow come with Blender)."""
+    probe = run_blender(blender, "-b", "--python-expr",
+                        "import sys; print('PYVER', '%d.%d' % sys.version_info[:2])",
+                        env=env, timeout=120)
+    version = next(ln.split()[1] for ln in probe.stdout.splitlines() if ln.startswith("PYVER"))
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+         str(target), "--python-version", version, "--only-binary=:all:",
+         "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
+         "--platform", "manylinux_2_17_x86_64",
+         "libigl", "scipy", "ezdxf", "matplotlib", "contourpy", "kiwisolver", "fonttools",
+         "pyparsing", "cycler", "python-dateutil", "six", "packaging", "typing_extensions"],
+        capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    return target
+
+
 def _run(blender: str, env: dict[str, str], folder: Path, extra: str) -> dict:
     script = folder / "fab.py"
     script.write_text(SCRIPT)
@@ -88,21 +107,7 @@ def test_with_the_wheels_for_its_python_panelize_and_export_work(
         blender: str, installed: dict, work_dir: Path) -> None:
     folder = work_dir / "fab-wheels"
     folder.mkdir()
-    probe = run_blender(blender, "-b", "--python-expr",
-                        "import sys; print('PYVER', '%d.%d' % sys.version_info[:2])",
-                        env=installed, timeout=120)
-    version = next(ln.split()[1] for ln in probe.stdout.splitlines() if ln.startswith("PYVER"))
-    wheels = folder / "site"
-    # numpy and pillow come with Blender (Debian: python3-numpy, python3-pil).
-    pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-         str(wheels), "--python-version", version, "--only-binary=:all:",
-         "--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64",
-         "--platform", "manylinux_2_17_x86_64",
-         "libigl", "scipy", "ezdxf", "matplotlib", "contourpy", "kiwisolver", "fonttools",
-         "pyparsing", "cycler", "python-dateutil", "six", "packaging", "typing_extensions"],
-        capture_output=True, text=True, timeout=900, cwd=REPO)
-    assert pip.returncode == 0, pip.stderr[-2000:]
+    wheels = install_wheels(blender, installed, folder / "site")
     result = _run(blender, installed, folder, str(wheels))
     assert result["panelize"] == ["FINISHED"], result
     assert result["export"] == ["FINISHED"], result
