@@ -129,6 +129,9 @@ def _class_material(mirror_name: str, class_name: str) -> Any:
     mat = bpy.data.materials.new(f"{mirror_name} Panels: {class_name}")
     mat[OVERLAY_KEY] = mirror_name
     mat.diffuse_color = colour
+    # The overlay has a layer on each face of the wall and is drawn in front: culling
+    # shows the layer on the side the viewer faces.
+    mat.use_backface_culling = True
     tree = compat.ensure_node_tree(mat)
     tree.nodes.clear()
     shader = tree.nodes.new("ShaderNodeBsdfDiffuse")
@@ -178,7 +181,11 @@ def _add_overlay(context: Any, mirror: Any, fab: Any) -> tuple[Any, Any]:
             collection.objects.link(obj)
         objs.append(obj)
     panels_obj, seams_obj = objs
-    seams_obj.show_in_front = True
+    # A viewport overlay: drawn over the mirror whatever its subdivision makes of the exact
+    # surface (a coarse grid's limit surface strays centimetres from it), never rendered.
+    for obj in objs:
+        obj.show_in_front = True
+        obj.hide_render = True
     compat.set_if_present(panels_obj, visible_shadow=False)
     panels_obj["panel_names"] = [p.name for p in fab.panels]
     panels_obj["panel_classes"] = [p.strain_class for p in fab.panels]

@@ -52,6 +52,7 @@ def test_panelize_colours_the_panels_by_class(addon: Any) -> None:
     objs = overlay(mirror)
     panels, seams = objs[f"{mirror.name} Panels"], objs[f"{mirror.name} Seams"]
     assert panels.parent == mirror and seams.parent == mirror
+    assert panels.hide_render and seams.hide_render and panels.show_in_front
     want = fabricate(preset("blog-part2"), FabricationOptions(plate_width=1.8))
     assert len({p.strain_class for p in want.panels}) >= 2   # something to tell apart
     assert list(panels["panel_names"]) == [p.name for p in want.panels]
