@@ -243,6 +243,9 @@ def test_dxf_outline_rebent_lies_on_the_panel_boundary(kapoor, tmp_path):
         doc = ezdxf.readfile(tmp_path / "fab" / "patterns" / f"{name}.dxf")
         assert doc.dxfversion >= "AC1024"       # R2010 or later
         assert doc.units == ezdxf.units.MM
+        auditor = doc.audit()       # ezdxf's structural check of the file, as CAD reads it
+        assert not auditor.has_errors, [e.message for e in auditor.errors]
+        assert {e.dxf.layer for e in doc.modelspace()} == {"CUT", "LABEL", "GRAIN"}
         (cut,) = doc.modelspace().query('LWPOLYLINE[layer=="CUT"]')
         assert cut.closed
         pts = np.array([p[:2] for p in cut.get_points()]) / 1000.0
@@ -295,7 +298,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_cli_writes_every_file(tmp_path):
     r = _cli("--preset", "kapoor", "--plate", "2.5", "1.25", "--seam-allowance", "0.01",
-             "--out", "fab", cwd=tmp_path)
+             "--s-amplitude", "0.5", "--arch-angle", "90", "--out", "fab", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = tmp_path / "fab"
     data = json.loads((out / "report.json").read_text())
@@ -304,6 +307,15 @@ def test_cli_writes_every_file(tmp_path):
         sorted(f"{p['name']}.dxf" for p in data["panels"])
     assert len(data["panels"]) == n and n == r.stdout.count("\n") - 2   # header, summary
     assert data["options"]["plate_width"] == 2.5
+    assert data["mirror"]["s_amplitude"] == 0.5
+    assert data["mirror"]["arch_angle_deg"] == pytest.approx(90.0)
+    assert data["options"]["seam_allowance"] == 0.01
+    doc = ezdxf.readfile(out / "patterns" / f"{data['panels'][0]['name']}.dxf")
+    cut = doc.modelspace().query('LWPOLYLINE[layer=="CUT"]')[0]
+    finished = doc.modelspace().query('LWPOLYLINE[layer=="FINISHED"]')[0]
+    # The cut line runs 10 mm outside the finished outline (its box 20 mm larger).
+    box = lambda e: np.ptp(np.array([p[:2] for p in e.get_points()]), axis=0)  # noqa: E731
+    np.testing.assert_allclose(box(cut) - box(finished), 20.0, atol=0.5)
     for name in ("nesting.svg", "nesting.png", "strain_map.png"):
         assert (out / name).stat().st_size > 10_000
     assert (out / "nesting.svg").read_text().lstrip().startswith("<?xml")
