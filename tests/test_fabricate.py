@@ -269,6 +269,20 @@ def test_dxf_outline_rebent_lies_on_the_panel_boundary(kapoor, tmp_path):
         assert dist.max() < 0.0005 * plate, (name, dist.max())
 
 
+@pytest.mark.parametrize("params", [SHAPES[1], preset("blog-part2"),
+                                    preset("blog-unmatched", s_amplitude=-1.0)],
+                         ids=["unmatched-bent", "pinched", "unmatched-reverse"])
+def test_outputs_for_other_walls(params, tmp_path):
+    fab = fabricate(params)
+    write_outputs(fab, tmp_path / "fab")
+    # Strict JSON: no NaN or Infinity even where the wall pinches.
+    data = json.loads((tmp_path / "fab" / "report.json").read_text(),
+                      parse_constant=lambda c: pytest.fail(f"{c} in report.json"))
+    assert data["totals"]["panels"] == len(fab.panels)
+    assert data["totals"]["pinched_panels"] == [p.name for p in fab.panels if p.pinched]
+    assert len(list((tmp_path / "fab" / "patterns").iterdir())) == len(fab.panels)
+
+
 def test_outputs_are_whole_or_none(kapoor, tmp_path, monkeypatch):
     from scurve_geom.fabricate import outputs
 

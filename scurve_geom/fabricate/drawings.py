@@ -24,6 +24,10 @@ CLASS_COLOURS = {
 }
 
 
+#: Direction the strain map's 3D view is lit from (front left, above), unit length.
+_LIGHT = np.array([-0.45, -0.8, 0.4]) / np.linalg.norm([-0.45, -0.8, 0.4])
+
+
 def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     import matplotlib
 
@@ -108,8 +112,11 @@ def draw_strain_map(fab: Fabrication, path: Path, title: str = "") -> None:
         quads.append(q.reshape(-1, 4, 3))
         # Lambert shading from the front-left keeps the shape readable in one colour.
         n = np.cross(quads[-1][:, 2] - quads[-1][:, 0], quads[-1][:, 3] - quads[-1][:, 1])
-        n /= np.linalg.norm(n, axis=1)[:, None]
-        shade = 0.55 + 0.45 * np.abs(n @ np.array([-0.45, -0.8, 0.4]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n /= np.linalg.norm(n, axis=1)[:, None]
+        # A quad collapsed to a segment (where the wall pinches) has no normal: mid shade.
+        lit = np.nan_to_num(np.abs(n @ _LIGHT), nan=0.5)
+        shade = np.clip(0.55 + 0.45 * lit, 0.0, 1.0)
         colours.append(np.asarray(CLASS_COLOURS[p.strain_class])[None, :] * shade[:, None])
         ring = np.concatenate([g[:, 0], g[-1, 1:], g[-2::-1, -1], g[0, -2::-1]])
         seams.append(ring)

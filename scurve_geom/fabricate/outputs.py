@@ -129,7 +129,8 @@ def write_outputs(fab: Fabrication, out: Path, title: str = "") -> dict[str, Any
             write_dxf(p, tmp / "patterns" / f"{p.name}.dxf", fab.options.seam_allowance)
         draw_nesting(fab, nesting, [tmp / "nesting.svg", tmp / "nesting.png"])
         draw_strain_map(fab, tmp / "strain_map.png", title)
-        (tmp / REPORT_NAME).write_text(json.dumps(data, indent=1) + "\n")
+        # Strict JSON (no NaN or Infinity): other tools must read it.
+        (tmp / REPORT_NAME).write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)   # mkdtemp makes 0700
