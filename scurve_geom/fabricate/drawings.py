@@ -95,8 +95,8 @@ def draw_strain_map(fab: Fabrication, path: Path, title: str = "") -> None:
     from matplotlib.patches import Patch
     from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
 
-    fig = _figure(12.0, 8.5)
-    grid = fig.add_gridspec(2, 1, height_ratios=(1.3, 1.0))
+    fig = _figure(12.0, 7.5)
+    grid = fig.add_gridspec(2, 1, height_ratios=(1.2, 1.0), hspace=0.05)
     ax3 = fig.add_subplot(grid[0], projection="3d")
     quads: list[np.ndarray] = []
     colours: list[np.ndarray] = []
@@ -133,7 +133,8 @@ def draw_strain_map(fab: Fabrication, path: Path, title: str = "") -> None:
     # Equal scale on the three axes: the wall's true proportions.
     ax3.set_box_aspect(tuple(np.maximum(hi - lo, 1e-3)), zoom=1.3)
     ax3.view_init(elev=24, azim=-62)
-    ax3.locator_params(axis="y", nbins=3)
+    # The wall is thin in y: ticks at its two ends only, or their labels run together.
+    ax3.set_yticks(np.round([lo[1], hi[1]], 1))
     ax3.set_xlabel("x (m)")
     ax3.set_ylabel("y (m)")
     ax3.set_zlabel("z (m)")
