@@ -109,6 +109,7 @@ bench: $(VENV)/.ready
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_subdivide.py
 	$(PY) bench/bench_train.py --threads 2 --batches 20
+	$(PY) bench/bench_fabricate.py --repeat 5
 
 # Add S-Curve Mirror at 1M vertices vs from_pydata and bmesh; numpy Catmull-Clark vs the modifier.
 bench-blender: .venv-bpy$(BPY)/.ready
