@@ -31,8 +31,8 @@ from scurve_geom import MirrorParams
 from scurve_geom.layout import PlacedPlanes, aimed_layout, face_plane_layout
 from scurve_geom.rays import PinholeCamera
 
-from . import compat, stage
-from .operators import Result
+from . import compat, mirror_object, stage
+from .common import Result, is_editable_mirror
 
 __all__ = [
     "COLLECTION_NAME",
@@ -260,11 +260,9 @@ def _collection(scene: Any) -> Any:
 
 
 def _mirror_params(mirror: Any) -> MirrorParams:
-    from . import props
-
-    settings = getattr(mirror, "scurve_mirror", None)
-    if settings is not None and getattr(settings, "is_mirror", False):
-        return props.read_params(settings)
+    if is_editable_mirror(mirror):
+        # Its shape now: a procedural mirror's inputs as changed, keyframed or driven.
+        return mirror_object.object_params(mirror)
     # A mirror mesh made elsewhere: place around a wall of its bounding size.
     dims = mirror.dimensions
     return MirrorParams(radius=max(dims.z / 2, 0.01), half_length=max(dims.x / 2, 0.01))

@@ -1,7 +1,8 @@
 """Sun Hot Spots: where the mirror focuses the stage's sun, shown on the ground.
 
-The map comes from ``scurve_geom.optics`` (the exact surface of the mirror's stored
-parameters, traced in numpy); this module only reads the sun and the mirror's placement
+The map comes from ``scurve_geom.optics`` (the exact surface of the mirror's current
+shape, :func:`.mirror_object.object_params`: a procedural mirror's inputs as keyframed
+or driven at the current frame; traced in numpy); this module only reads the sun and the mirror's placement
 from the scene and turns the map into an image on a plane lying on the ground.
 
 Ray engine: Embree (``embreex``) when Blender's Python has it, otherwise Blender's own
@@ -23,7 +24,8 @@ from mathutils import Matrix, Vector
 
 from scurve_geom.optics import Engine, Hits, HotSpotMap, Sun, hot_spot_map, mirror_from_params
 
-from . import compat, operators, props, stage
+from . import compat, mirror_object, stage
+from .common import is_editable_mirror
 
 __all__ = [
     "OVERLAY_KEY",
@@ -226,7 +228,7 @@ class SCENE_OT_scurve_sun_hot_spots(bpy.types.Operator):
             cls.poll_message_set("Switch to Object Mode first")
             return False
         mirror = stage.find_mirror(context)
-        if not operators.is_editable_mirror(mirror):
+        if not is_editable_mirror(mirror):
             cls.poll_message_set("Needs a mirror made by Add > Mesh > S-Curve Mirror")
             return False
         if "sun" not in stage.stage_objects(context.scene):
@@ -237,7 +239,7 @@ class SCENE_OT_scurve_sun_hot_spots(bpy.types.Operator):
     def execute(self, context: Any) -> Any:  # a set of Blender's result literals
         mirror = stage.find_mirror(context)
         try:
-            if mirror is None or not operators.is_editable_mirror(mirror):
+            if mirror is None or not is_editable_mirror(mirror):
                 raise ValueError("no S-curve mirror made by this add-on in the scene")
             _, scale = _frame(mirror)
             factors = (scale.x, scale.y, scale.z)
@@ -245,7 +247,7 @@ class SCENE_OT_scurve_sun_hot_spots(bpy.types.Operator):
                 shown = tuple(round(s, 4) for s in factors)
                 raise ValueError(f"mirror {mirror.name!r} is scaled {shown}: apply the scale "
                                  "or change its radius instead")
-            params = props.read_params(mirror.scurve_mirror)
+            params = mirror_object.object_params(mirror)
             sun = stage_sun(context.scene, mirror)
             if sun.elevation_deg <= 0:
                 raise ValueError(f"the stage's sun is below the horizon "

@@ -16,6 +16,7 @@ import bpy
 from scurve_geom import MirrorParams, build_mesh
 
 from . import mesh_io, mirror_nodes, props
+from .common import is_editable_mirror
 
 #: Name of the Subdivision Surface modifier the add-on owns on each mirror.
 MODIFIER_NAME = "S-Curve Subdivision"
@@ -24,21 +25,26 @@ OBJECT_NAME = "S-Curve Mirror"
 #: grid at 3 levels is 2,193 vertices, cheap, but a fine grid at 3 levels is not.
 VIEWPORT_MAX_LEVELS = 2
 
+__all__ = [
+    "MODIFIER_NAME",
+    "OBJECT_NAME",
+    "VIEWPORT_MAX_LEVELS",
+    "blender_params",
+    "evaluated_depsgraph",
+    "geometry_modifier",
+    "is_editable_mirror",
+    "is_procedural",
+    "make_mesh",
+    "make_procedural",
+    "object_params",
+    "set_geometry",
+    "sync_modifier",
+]
+
 
 def blender_params(params: MirrorParams) -> MirrorParams:
     """The grid Blender gets: subdivision is left to the modifier."""
     return params.replace(subdivision_levels=0)
-
-
-def is_editable_mirror(obj: Any) -> bool:
-    """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
-
-    Narrower than ``stage.is_mirror``, which also accepts meshes tagged as mirrors.
-    """
-    if obj is None or obj.type != "MESH":
-        return False
-    settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
-    return settings is not None and bool(settings.is_mirror)
 
 
 def geometry_modifier(obj: Any) -> Any | None:
@@ -54,9 +60,20 @@ def is_procedural(obj: Any) -> bool:
     return is_editable_mirror(obj) and geometry_modifier(obj) is not None
 
 
-def object_params(obj: Any) -> MirrorParams:
-    """The parameters ``obj`` shows now: the stored ones, overlaid in procedural mode by
-    the modifier's inputs (which may have been changed, keyframed or driven since).
+def object_params(obj: Any, *, depsgraph: Any | None = None) -> MirrorParams:
+    """The parameters of the shape ``obj`` shows now, at the scene's current frame.
+
+    A mesh mirror's are the stored ones. A procedural mirror's come from its modifier's
+    inputs as the depsgraph evaluated them: changed by hand, keyframed or driven, they
+    are what the viewport shows, whatever the stored values still say. Every feature
+    that needs the mirror's shape (the stage, face planes, sun hot spots, the panel,
+    the conversions) reads it here.
+
+    Parameters
+    ----------
+    depsgraph : bpy.types.Depsgraph, optional
+        The evaluated depsgraph to read from; by default the context's, evaluated now
+        (:func:`evaluated_depsgraph`).
 
     Raises
     ------
@@ -66,8 +83,32 @@ def object_params(obj: Any) -> MirrorParams:
     values = {name: getattr(obj.scurve_mirror, name) for name in props.PARAM_NAMES}
     mod = geometry_modifier(obj)
     if mod is not None:
-        values.update(mirror_nodes.read_inputs(mod))
+        values.update(mirror_nodes.read_inputs(_evaluated_modifier(obj, mod, depsgraph)))
     return props.read_params(_Values(values))
+
+
+def evaluated_depsgraph(scene: Any | None = None) -> Any:
+    """The depsgraph of the context's view layer (or ``scene``'s first), evaluated.
+
+    Animation and drivers live on the depsgraph's evaluated copies: the original
+    modifier keeps the last value written to it until something flushes it back.
+    """
+    context = bpy.context
+    if scene is None or scene == getattr(context, "scene", None):
+        try:
+            return context.evaluated_depsgraph_get()
+        except (AttributeError, RuntimeError):  # a context without a view layer
+            scene = scene if scene is not None else context.scene
+    depsgraph = scene.view_layers[0].depsgraph
+    depsgraph.update()
+    return depsgraph
+
+
+def _evaluated_modifier(obj: Any, mod: Any, depsgraph: Any | None) -> Any:
+    depsgraph = evaluated_depsgraph() if depsgraph is None else depsgraph
+    evaluated = obj.evaluated_get(depsgraph).modifiers.get(mod.name)
+    # An object outside the depsgraph's view layer has no evaluated copy of its own.
+    return evaluated if evaluated is not None and evaluated.node_group is not None else mod
 
 
 class _Values:
