@@ -2,8 +2,9 @@
 
 The map comes from ``scurve_geom.optics`` (the exact surface of the mirror's current
 shape, :func:`.mirror_object.object_params`: a procedural mirror's inputs as keyframed
-or driven at the current frame; traced in numpy); this module only reads the sun and the mirror's placement
-from the scene and turns the map into an image on a plane lying on the ground.
+or driven at the current frame; traced in numpy); this module only reads the sun and
+the mirror's placement from the scene and turns the map into an image on a plane lying
+on the ground.
 
 Ray engine: Embree (``embreex``) when Blender's Python has it, otherwise Blender's own
 ``mathutils.bvhtree``, one ``ray_cast`` per ray. The extension does not bundle the

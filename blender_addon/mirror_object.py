@@ -15,7 +15,7 @@ import bpy
 
 from scurve_geom import MirrorParams, build_mesh
 
-from . import mesh_io, mirror_nodes, props
+from . import compat, mesh_io, mirror_nodes, props
 from .common import is_editable_mirror
 
 #: Name of the Subdivision Surface modifier the add-on owns on each mirror.
@@ -83,8 +83,22 @@ def object_params(obj: Any, *, depsgraph: Any | None = None) -> MirrorParams:
     values = {name: getattr(obj.scurve_mirror, name) for name in props.PARAM_NAMES}
     mod = geometry_modifier(obj)
     if mod is not None:
-        values.update(mirror_nodes.read_inputs(_evaluated_modifier(obj, mod, depsgraph)))
+        values.update(mirror_nodes.read_inputs(mod))
+        animated = _animated_inputs(obj, mod)
+        if animated:
+            # Keyframes and drivers are evaluated on the depsgraph's copy; a value
+            # written from Python without tagging the object is only on the original.
+            current = mirror_nodes.read_inputs(_evaluated_modifier(obj, mod, depsgraph))
+            values.update({name: current[name] for name in animated})
     return props.read_params(_Values(values))
+
+
+def _animated_inputs(obj: Any, mod: Any) -> list[str]:
+    """The modifier inputs (MirrorParams fields) that keyframes or drivers set."""
+    paths = {fcurve.data_path for fcurve in compat.animation_fcurves(obj)}
+    return [name for name in mirror_nodes.INPUT_FIELDS
+            if name in mirror_nodes.input_names(mod)
+            and mirror_nodes.input_path(mod, name) in paths]
 
 
 def evaluated_depsgraph(scene: Any | None = None) -> Any:
@@ -93,7 +107,7 @@ def evaluated_depsgraph(scene: Any | None = None) -> Any:
     Animation and drivers live on the depsgraph's evaluated copies: the original
     modifier keeps the last value written to it until something flushes it back.
     """
-    context = bpy.context
+    context: Any = bpy.context
     if scene is None or scene == getattr(context, "scene", None):
         try:
             return context.evaluated_depsgraph_get()

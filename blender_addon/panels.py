@@ -36,7 +36,7 @@ def parameter_rows(obj: Any, scene: Any, depsgraph: Any | None = None) -> list[t
         When a procedural mirror's inputs hold values the parameters refuse.
     """
     params = mirror_object.object_params(obj, depsgraph=depsgraph)
-    rna = props.SCURVE_PG_mirror.bl_rna.properties
+    rna: Any = props.SCURVE_PG_mirror.bl_rna.properties
     units = scene.unit_settings
     rows = []
     for name in props.PARAM_NAMES:
@@ -86,8 +86,8 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         box.operator(operators.OBJECT_OT_scurve_mirror_edit.bl_idname, icon="PREFERENCES")
         if mirror_object.is_procedural(obj):
             # Short lines: the sidebar's default width (220 px) cuts a long label.
-            for line, icon in zip(PROCEDURAL_NOTE, ("GEOMETRY_NODES", "BLANK1"), strict=True):
-                box.label(text=line, icon=icon)
+            box.label(text=PROCEDURAL_NOTE[0], icon="GEOMETRY_NODES")
+            box.label(text=PROCEDURAL_NOTE[1], icon="BLANK1")
             box.operator(convert_ops.OBJECT_OT_scurve_mirror_apply.bl_idname, icon="CHECKMARK")
         else:
             box.operator(convert_ops.OBJECT_OT_scurve_mirror_make_procedural.bl_idname,
@@ -95,7 +95,8 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         # The shape the viewport shows, read-only here: editing goes through the operator
         # (mesh mode) or the modifier's inputs (procedural mode).
         try:
-            rows = parameter_rows(obj, context.scene, context.view_layer.depsgraph)
+            layer: Any = context.view_layer
+            rows = parameter_rows(obj, context.scene, layer.depsgraph)
         except ValueError as exc:
             box.label(text=str(exc), icon="ERROR")
             return

@@ -10,16 +10,16 @@ everything from here: ``stage.setup_stage``, ``stage.configure_cycles``, ``stage
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import bpy
 
-from scurve_geom.framing import VIEWS, sun_direction
+from scurve_geom.framing import VIEWS
+from scurve_geom.stage_params import DEFAULT_SUN_COLOR, RED_SUN_COLOR, StageParams
 
 from .cycles_settings import NO_DENOISER_SAMPLE_FACTOR, configure_cycles, denoise_note
-from .stage_build import DEFAULT_SUN_COLOR, PROP_ROLES, RED_SUN_COLOR, setup_stage
-from .stage_frame import depsgraph_of, frame_camera, mirror_frame
+from .stage_build import PROP_ROLES, setup_stage
+from .stage_frame import frame_camera
 from .stage_tags import (
     COLLECTION_NAME,
     MIRROR_TAG,
@@ -48,15 +48,36 @@ __all__ = [
     "register",
     "setup_stage",
     "stage_objects",
-    "sun_direction",
+    "stage_property",
     "unregister",
 ]
 
-# The single-module stage's private helpers under their old names, for code written
-# against it before the split (the sun's direction is shared with the optics).
-_sun_vector = sun_direction
-_mirror_frame = mirror_frame
-_depsgraph = depsgraph_of
+
+def stage_property(field: dict[str, Any]) -> Any:
+    """The ``bpy.props`` definition of one :meth:`StageParams.describe` entry."""
+    label = field.get("label", field["name"].replace("_", " ").title())
+    common: dict[str, Any] = {"name": label, "description": field["doc"],
+                              "default": field["default"]}
+    kind, lo, hi = field["type"], field.get("min"), field.get("max")
+    if field["name"] == "sun_color":
+        return bpy.props.FloatVectorProperty(**common, subtype="COLOR", size=3, min=lo,
+                                             max=hi)
+    if kind == "bool":
+        return bpy.props.BoolProperty(**common)
+    if field.get("choices"):
+        items = [(c, c.title(), f"{label}: {c}") for c in field["choices"]]
+        return bpy.props.EnumProperty(**common, items=items)
+    kw: dict[str, Any] = {} if lo is None else {"min": lo, "max": hi}
+    if "soft_max" in field:
+        kw["soft_max"] = field["soft_max"]
+    if kind == "int":
+        return bpy.props.IntProperty(**common, **kw)
+    unit = field.get("unit")
+    if unit == "ROTATION":
+        kw.update(subtype="ANGLE", unit="ROTATION")
+    elif unit == "POWER":
+        kw["unit"] = "POWER"
+    return bpy.props.FloatProperty(**common, **kw)
 
 
 class SCURVE_OT_stage(bpy.types.Operator):
@@ -67,44 +88,6 @@ class SCURVE_OT_stage(bpy.types.Operator):
     bl_idname = "scene.scurve_stage"
     bl_label = "Set Up Mirror Stage"
     bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads a plain set
-
-    sun_color: bpy.props.FloatVectorProperty(  # type: ignore[valid-type]
-        name="Sun Color", subtype="COLOR", size=3, min=0.0, max=1.0,
-        default=DEFAULT_SUN_COLOR, description="Colour of the sun (toward red for dusk)",
-    )
-    sun_strength: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Sun Strength", min=0.0, soft_max=20.0, default=3.0,
-        description="Sun irradiance in W/m²",
-    )
-    sun_elevation: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Sun Elevation", subtype="ANGLE", min=-math.pi / 2, max=math.pi / 2,
-        default=math.radians(32.0), description="Sun angle above the horizon",
-    )
-    sun_azimuth: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Sun Azimuth", subtype="ANGLE", default=math.radians(205.0),
-        description="Sun direction about the mirror's vertical axis, from its back (+y); "
-        "180° is straight in front",
-    )
-    sky_strength: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Sky Strength", min=0.0, soft_max=2.0, default=0.15,
-        description="Multiplier of the physical sky's brightness",
-    )
-    area_power: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Area Light Power", min=0.0, soft_max=2000.0, default=300.0, unit="POWER",
-        description="Power of each of the two large area lights",
-    )
-    props: bpy.props.BoolProperty(  # type: ignore[valid-type]
-        name="Coloured Props", default=True,
-        description="Show the red cylinder, green cone and blue sphere by the concave half",
-    )
-    view: bpy.props.EnumProperty(  # type: ignore[valid-type]
-        name="Camera", default="front",
-        items=[(v, v.title(), f"Make the {v} camera the scene camera") for v in VIEWS],
-    )
-    samples: bpy.props.IntProperty(  # type: ignore[valid-type]
-        name="Samples", min=1, soft_max=4096, default=128,
-        description="Cycles render samples (adaptive sampling stops earlier where it can)",
-    )
 
     @classmethod
     def poll(cls, context: Any) -> bool:
@@ -122,13 +105,11 @@ class SCURVE_OT_stage(bpy.types.Operator):
         mirror = find_mirror(context)
         assert mirror is not None  # poll() checked
         try:
-            setup_stage(
-                context, mirror, sun_color=tuple(self.sun_color),
-                sun_strength=self.sun_strength, sun_elevation=self.sun_elevation,
-                sun_azimuth=self.sun_azimuth, sky_strength=self.sky_strength,
-                area_power=self.area_power, props=self.props, view=self.view,
-                samples=self.samples,
-            )
+            values: dict[str, Any] = {
+                f["name"]: tuple(getattr(self, f["name"])) if f["name"] == "sun_color"
+                else getattr(self, f["name"])
+                for f in StageParams.describe() if f["name"] != "device"}
+            setup_stage(context, mirror, StageParams(**values))
         except (ValueError, RuntimeError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -139,6 +120,11 @@ class SCURVE_OT_stage(bpy.types.Operator):
             self.report({"INFO"}, f"Stage set up around {mirror.name!r}")
         return {"FINISHED"}
 
+
+# The dataclass's fields are the operator's properties (the device stays "auto" in the
+# UI: Blender's preferences choose the GPU).
+SCURVE_OT_stage.__annotations__ = {
+    f["name"]: stage_property(f) for f in StageParams.describe() if f["name"] != "device"}
 
 classes = (SCURVE_OT_stage,)
 register, unregister = bpy.utils.register_classes_factory(classes)  # type: ignore[func-returns-value, misc]

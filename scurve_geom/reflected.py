@@ -24,7 +24,6 @@ from .rays import (
     segment_distance,
     segments_cross,
     segments_hit,
-    surface_normal,
     surface_triangles,
 )
 from .surface import Surface
@@ -223,7 +222,7 @@ def _candidates(surf: Surface, camera: PinholeCamera, distance: float, height: f
     xy, depth = camera.screen(p)
     d = p - camera.position
     d /= np.linalg.norm(d, axis=1, keepdims=True)
-    n = surface_normal(surf, u, v)
+    n = surf.normal(u, v)
     keep = (depth > 0) & camera.inside(xy, 0.95) & (np.abs(np.sum(d * n, axis=1)) > 0.2)
     u, v, p, xy, d, n = u[keep], v[keep], p[keep], xy[keep], d[keep], n[keep]
     r = reflect(d, n)
@@ -245,7 +244,7 @@ def _candidates(surf: Surface, camera: PinholeCamera, distance: float, height: f
             pp = surf.point(uu, vv)
             dd = pp - camera.position
             dd /= np.linalg.norm(dd, axis=1, keepdims=True)
-            rr = reflect(dd, surface_normal(surf, uu, vv))
+            rr = reflect(dd, surf.normal(uu, vv))
             t = np.sum((q - pp) * r, axis=1) / np.sum(rr * r, axis=1)
             hit = pp + t[:, None] * rr - q
             fs.append(camera.screen(pp)[0])

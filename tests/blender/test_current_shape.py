@@ -191,7 +191,7 @@ def test_face_planes_script_sees_the_current_shape(addon: Any, kind: str, tmp_pa
                                                    mesh_features: dict[str, Any]) -> None:
     scene = bpy.context.scene
     scene.render.resolution_x, scene.render.resolution_y = 96, 54
-    mirror = procedural_mirror(kind)
+    procedural_mirror(kind)
     assert bpy.ops.scene.scurve_stage(samples=1) == {"FINISHED"}
     src, out = tmp_path / "mirror.blend", tmp_path / "faces.blend"
     bpy.ops.wm.save_as_mainfile(filepath=str(src))
