@@ -28,7 +28,14 @@ from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 from mathutils import Matrix, Vector
 
 from scurve_geom import MirrorParams
-from scurve_geom.layout import PlacedPlanes, aimed_layout, face_plane_layout
+from scurve_geom.layout import (
+    FACE_LAYOUTS,
+    MAX_PLANES,
+    VISIBILITIES,
+    PlacedPlanes,
+    aimed_layout,
+    face_plane_layout,
+)
 from scurve_geom.rays import PinholeCamera
 
 from . import compat, mirror_object, stage
@@ -50,14 +57,10 @@ COLLECTION_NAME = "S-Curve Face Planes"
 #: Custom property marking every ID this module made, so a rerun replaces exactly those.
 ROLE_KEY = "scurve_face_role"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-MODES = ("normal", "uniform", "interpolate")
 SOURCES = ("DECODER", "FOLDER")
-MAX_PLANES = 64
-#: ``camera``: aimed at the scene camera (:func:`scurve_geom.layout.aimed_layout`); the
-#: others are fixed arrangements (:func:`scurve_geom.layout.face_plane_layout`).
-LAYOUTS = ("camera", "arc", "row", "ring")
-#: ``reflected``: seen only in reflections; ``visible``: an ordinary object.
-VISIBILITIES = ("reflected", "visible")
+# Layouts, visibilities and the plane limit live in scurve_geom.layout, latent modes in
+# latent_faces.sampling: the scripts' flags read them there too.
+LAYOUTS = FACE_LAYOUTS
 
 
 # -- where faces come from ----------------------------------------------------------------

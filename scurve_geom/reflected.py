@@ -86,6 +86,8 @@ _DISTANCES = np.array([0.35, 0.6, 1.0])
 _MAX_SQUASH = 3.0
 #: Step in (u, v) of the differences that map image offsets to picture offsets.
 _JAC_STEP = 1e-5
+#: Most face planes any layout places (the add-on's and the scripts' limit too).
+MAX_PLANES = 64
 
 
 def aimed_layout(
@@ -139,8 +141,8 @@ def aimed_layout(
         For a count, distance or face_height out of range, or when fewer than
         ``count`` pictures fit (naming how many do).
     """
-    if not 1 <= count <= 64:
-        raise ValueError(f"count={count!r} is out of range: allowed 1 to 64")
+    if not 1 <= count <= MAX_PLANES:
+        raise ValueError(f"count={count!r} is out of range: allowed 1 to {MAX_PLANES}")
     given_height = face_height is not None
     if face_height is None:
         face_height = min(0.3, 0.45 / math.sqrt(count))
