@@ -49,6 +49,7 @@ __all__ = [
     "folder_faces",
     "frame_camera_of",
     "load_faces",
+    "placement",
     "remove_face_planes",
     "set_visibility",
 ]
@@ -239,13 +240,14 @@ def _material(name: str, img: Any, emission: float) -> Any:
     return mat
 
 
-def _plane_mesh(name: str, aspect: float) -> Any:
-    # A unit-width upright picture frame in the xz plane, picture toward -y, UVs
-    # upright: no object rotation needed beyond the yaw.
+def _plane_mesh(name: str, aspect: float, shape: np.ndarray) -> Any:
+    # The picture (aspect kept inside the unit square) in the xz plane, facing -y, UVs
+    # upright, then given its size and shear: the object carries only a rigid pose,
+    # which Blender keeps exactly (a skewed object matrix would be decomposed and lost).
     hw, hh = 0.5 * min(1.0, aspect), 0.5 * min(1.0, 1.0 / aspect)
+    unit = np.array([(-hw, 0, -hh), (hw, 0, -hh), (hw, 0, hh), (-hw, 0, hh)])
     mesh = bpy.data.meshes.new(name)
-    mesh.from_pydata([(-hw, 0, -hh), (hw, 0, -hh), (hw, 0, hh), (-hw, 0, hh)], [],
-                     [(0, 1, 2, 3)])
+    mesh.from_pydata((unit @ shape.T).tolist(), [], [(0, 1, 2, 3)])
     uv = mesh.uv_layers.new(name="UVMap")
     uv.data.foreach_set("uv", [0, 0, 1, 0, 1, 1, 0, 1])
     mesh[ROLE_KEY] = "mesh"
@@ -272,17 +274,27 @@ def _mirror_params(mirror: Any) -> MirrorParams:
 
 
 def frame_camera_of(camera: Any, mirror: Any, scene: Any) -> PinholeCamera:
-    """``camera`` as a :class:`PinholeCamera` in ``mirror``'s frame (its scale taken out).
+    """``camera`` as a :class:`PinholeCamera` in ``mirror``'s own coordinates, where its
+    parameters apply (its frame, :func:`.mirror_object.object_frame`, divided by its
+    scale).
 
     The field of view comes from the camera's frame at the scene's resolution, so it
     matches a render (sensor fit included; lens shift is ignored).
+
+    Raises
+    ------
+    ValueError
+        For a mirror scaled unevenly: reflections off it are not those of its
+        parameters' surface.
     """
-    rel = mirror.matrix_world.inverted() @ camera.matrix_world
-    loc, rot, _scale = rel.decompose()
-    frame = np.array([tuple(v) for v in camera.data.view_frame(scene=scene)])
-    depth = float(np.abs(frame[:, 2]).max())
-    tan_half = (float(np.abs(frame[:, 0]).max()) / depth,
-                float(np.abs(frame[:, 1]).max()) / depth)
+    placed = mirror_object.object_frame(mirror)
+    scale = placed.uniform_scale(mirror.name)
+    loc, rot, _scale = (placed.to_world.inverted() @ camera.matrix_world).decompose()
+    loc /= scale
+    corners = np.array([tuple(v) for v in camera.data.view_frame(scene=scene)])
+    depth = float(np.abs(corners[:, 2]).max())
+    tan_half = (float(np.abs(corners[:, 0]).max()) / depth,
+                float(np.abs(corners[:, 1]).max()) / depth)
     return PinholeCamera(np.array(loc), np.array(rot.to_matrix()), tan_half)
 
 
@@ -300,8 +312,13 @@ def _obstacles(scene: Any, mirror: Any) -> np.ndarray:
     return np.array(out).reshape(-1, 4)
 
 
-def _placement(context: Any, mirror: Any, count: int, layout: str, camera: Any,
-               distance: float | None, size: float | None) -> PlacedPlanes:
+def placement(context: Any, mirror: Any, count: int, layout: str = "arc", *,
+              camera: Any = None, distance: float | None = None,
+              size: float | None = None) -> PlacedPlanes:
+    """Where :func:`add_face_planes` puts ``count`` pictures, in ``mirror``'s frame.
+
+    Arguments as there; raises ValueError for a camera layout without a camera.
+    """
     params = _mirror_params(mirror)
     if layout != "camera":
         return face_plane_layout(params, count, layout, distance=distance, size=size).placed()
@@ -383,8 +400,9 @@ def add_face_planes(
     for i, rgb in enumerate(faces):
         if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 1:
             raise ValueError(f"face {i} has shape {rgb.shape}, expected (h, w, 3)")
-    lay = _placement(context, mirror, len(faces), layout, camera, distance, size)
-    matrices = lay.matrices()
+    lay = placement(context, mirror, len(faces), layout, camera=camera, distance=distance,
+                    size=size)
+    poses, shapes = lay.transformed(np.array(mirror.matrix_world)).poses()
     scene = context.scene
     made: list[tuple[Any, Any]] = []
     try:
@@ -399,14 +417,14 @@ def add_face_planes(
             made.append((bpy.data.images, img))
             mat = _material(tag, img, emission)
             made.append((bpy.data.materials, mat))
-            mesh = _plane_mesh(tag, rgb.shape[1] / rgb.shape[0])
+            mesh = _plane_mesh(tag, rgb.shape[1] / rgb.shape[0], shapes[i])
             made.append((bpy.data.meshes, mesh))
             mesh.materials.append(mat)
             obj = bpy.data.objects.new(tag, mesh)
             made.append((bpy.data.objects, obj))
             obj[ROLE_KEY] = "plane"
             obj["scurve_face_index"] = i
-            obj.matrix_world = mirror.matrix_world @ Matrix(matrices[i].tolist())
+            obj.matrix_world = Matrix(poses[i].tolist())
             set_visibility(obj, visibility)
             coll.objects.link(obj)
             planes.append(obj)

@@ -9,9 +9,11 @@ Subdivision Surface modifier comes last and the parameters are stored on the obj
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import bpy
+from mathutils import Matrix, Vector
 
 from scurve_geom import MirrorParams, build_mesh
 
@@ -29,6 +31,7 @@ __all__ = [
     "MODIFIER_NAME",
     "OBJECT_NAME",
     "VIEWPORT_MAX_LEVELS",
+    "ObjectFrame",
     "blender_params",
     "evaluated_depsgraph",
     "geometry_modifier",
@@ -36,6 +39,7 @@ __all__ = [
     "is_procedural",
     "make_mesh",
     "make_procedural",
+    "object_frame",
     "object_params",
     "set_geometry",
     "sync_modifier",
@@ -91,6 +95,46 @@ def object_params(obj: Any, *, depsgraph: Any | None = None) -> MirrorParams:
             current = mirror_nodes.read_inputs(_evaluated_modifier(obj, mod, depsgraph))
             values.update({name: current[name] for name in animated})
     return props.read_params(_Values(values))
+
+
+@dataclass(frozen=True)
+class ObjectFrame:
+    """Where a mirror stands: its rigid frame and its scale.
+
+    ``to_world`` maps frame coordinates (metres; seam on the z axis, wall standing on
+    z = 0, front toward −y: docs/design.md) to world coordinates; ``scale`` is the
+    object's scale, which maps its own (parameter) coordinates onto the frame's.
+    """
+
+    to_world: Matrix
+    scale: Vector
+
+    def uniform_scale(self, name: str) -> float:
+        """The scale, when it is the same along every axis.
+
+        Raises
+        ------
+        ValueError
+            Naming the mirror ``name`` and its scale otherwise: an unevenly scaled
+            mirror is no longer the surface its parameters describe.
+        """
+        factors = (self.scale.x, self.scale.y, self.scale.z)
+        s = factors[0]
+        if s <= 0 or max(abs(f - s) for f in factors) > 1e-4 * s:
+            shown = tuple(round(f, 4) for f in factors)
+            raise ValueError(f"mirror {name!r} is scaled {shown}: apply the scale or change "
+                             "its radius and half length instead")
+        return float(s)
+
+
+def object_frame(obj: Any) -> ObjectFrame:
+    """``obj``'s frame (location and rotation) and scale, from its world matrix.
+
+    Every feature that places things around the mirror (the stage, face planes, sun hot
+    spots) reads the mirror's frame here.
+    """
+    loc, rot, scale = obj.matrix_world.decompose()
+    return ObjectFrame(Matrix.Translation(loc) @ rot.to_matrix().to_4x4(), Vector(scale))
 
 
 def _animated_inputs(obj: Any, mod: Any) -> list[str]:

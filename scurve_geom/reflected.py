@@ -67,6 +67,56 @@ class PlacedPlanes:
         out[:, 3, 3] = 1.0
         return out
 
+    def transformed(self, matrix: np.ndarray) -> PlacedPlanes:
+        """The same pictures with every point mapped by ``matrix``.
+
+        Parameters
+        ----------
+        matrix : float (4, 4)
+            An affine map (e.g. the mirror object's world matrix: rotation, any scale).
+
+        Returns
+        -------
+        PlacedPlanes
+            Centres, edges and mirror points mapped; each normal is recomputed from the
+            mapped edges (``normalize(height × width)``), so the frames stay what the
+            mesh of a mapped picture is, skew included.
+        """
+        m = np.asarray(matrix, dtype=np.float64)
+        lin, shift = m[:3, :3], m[:3, 3]
+        width = self.frames[:, :, 0] @ lin.T
+        height = self.frames[:, :, 2] @ lin.T
+        normal = np.cross(height, width)
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        points = None if self.mirror_points is None else self.mirror_points @ lin.T + shift
+        return PlacedPlanes(self.centres @ lin.T + shift, np.stack([width, normal, height], 2),
+                            self.mirrored.copy(), points)
+
+    def poses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each picture as a rigid pose and a shape in its own axes.
+
+        An object's transform keeps only location, rotation and scale, so a skewed
+        frame assigned to one is lost (Blender decomposes it); a rigid pose survives
+        exactly and the shape goes into the mesh.
+
+        Returns
+        -------
+        poses : float64 (n, 4, 4)
+            Rotation (proper, orthonormal) and the picture's centre.
+        shapes : float64 (n, 3, 3)
+            Upper triangular with a positive diagonal, ``frames = poses[:, :3, :3] @
+            shapes``; row 1 is ``(0, 1, 0)``: the unit plane (xz) stays in the xz plane,
+            its edges scaled and sheared to the picture's.
+        """
+        q, r = np.linalg.qr(self.frames)
+        sign = np.where(np.diagonal(r, axis1=1, axis2=2) < 0, -1.0, 1.0)
+        q, r = q * sign[:, None, :], r * sign[:, :, None]
+        poses = np.zeros((len(self.centres), 4, 4))
+        poses[:, :3, :3] = q
+        poses[:, :3, 3] = self.centres
+        poses[:, 3, 3] = 1.0
+        return poses, r
+
     def corners(self) -> np.ndarray:
         """The four corners of each picture, float64 (n, 4, 3), metres, counter-clockwise
         from the bottom left as seen from the front."""

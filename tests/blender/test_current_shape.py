@@ -22,6 +22,8 @@ import pytest
 
 bpy = pytest.importorskip("bpy")
 
+from screen import world_vertices  # noqa: E402
+
 from blender_addon import face_planes, hotspots, mirror_nodes, mirror_object, panels  # noqa: E402
 
 pytestmark = pytest.mark.blender
@@ -97,7 +99,7 @@ def features(mirror: Any) -> dict[str, Any]:
                                          visibility="reflected")
     # As evaluated (and saved): what the render sees.
     bpy.context.view_layer.update()
-    out["planes"] = np.array([np.array(p.matrix_world) for p in planes])
+    out["planes"] = np.array([world_vertices(p) for p in planes])
     return out
 
 
@@ -202,7 +204,7 @@ def test_face_planes_script_sees_the_current_shape(addon: Any, kind: str, tmp_pa
     assert proc.returncode == 0, proc.stderr[-3000:]
     bpy.ops.wm.open_mainfile(filepath=str(out))
     planes = face_planes.face_plane_objects(bpy.context.scene)
-    got = np.array([np.array(p.matrix_world) for p in planes])
+    got = np.array([world_vertices(p) for p in planes])
     np.testing.assert_allclose(got, mesh_features["planes"], atol=1e-3)
 
 
