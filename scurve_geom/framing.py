@@ -1,9 +1,9 @@
 """Where the stage's cameras and props go around a mirror: pure numpy, no Blender.
 
 Everything here works in the mirror's *frame*: metres, the seam on the z axis, the wall
-standing on its lowest point, its front toward −y (see ``DESIGN.md``). The Blender side
-(``blender_addon.stage_frame``) measures the mirror's evaluated surface in that frame
-and maps the results back to world space.
+standing on its lowest point, its front toward −y (see ``docs/design.md``, "Axes and
+placement"). The Blender side (``blender_addon.stage_frame``) measures the mirror's
+evaluated surface in that frame and maps the results back to world space.
 """
 
 from __future__ import annotations
