@@ -2,7 +2,7 @@
 
 Everything here works in the mirror's *frame*: metres, the seam on the z axis, the wall
 standing on its lowest point, its front toward −y (see ``docs/design.md``, "Axes and
-placement"). The Blender side (``blender_addon.stage_frame``) measures the mirror's
+placement"). The Blender side (``blender_addon.stage.frame``) measures the mirror's
 evaluated surface in that frame and maps the results back to world space.
 """
 

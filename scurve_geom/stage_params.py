@@ -1,6 +1,6 @@
 """The stage's settings: one frozen, validated dataclass and its defaults.
 
-Set Up Mirror Stage's properties (``blender_addon.stage_props``), the flags of
+Set Up Mirror Stage's properties (``blender_addon.stage.operator``), the flags of
 ``render_scenes/scurve.py`` (``render_scenes.stage_args``) and ``setup_stage``'s
 defaults are all generated from the fields' metadata here, as the geometry's are from
 :class:`~scurve_geom.MirrorParams`. Angles are radians (degrees on the command line),

@@ -21,10 +21,11 @@ from scurve_geom.framing import VIEWS, prop_layout
 from scurve_geom.optics.sun import SUN_DISC_DEG, sun_direction
 from scurve_geom.stage_params import StageParams
 
-from . import compat, stage_materials, stage_world
+from .. import compat
+from . import materials, sky
 from .cycles_settings import configure_cycles
-from .stage_frame import MirrorFrame, aim, depsgraph_of, mirror_frame, place_camera
-from .stage_tags import Created, ensure_collection, ensure_object
+from .frame import MirrorFrame, aim, depsgraph_of, mirror_frame, place_camera
+from .tags import Created, ensure_collection, ensure_object
 
 PROP_ROLES = ("prop_cylinder", "prop_cone", "prop_sphere")
 
@@ -106,7 +107,7 @@ def _build(scene: Any, mirror: Any, frame: MirrorFrame, made: Created,
     ground.rotation_mode = "QUATERNION"
     ground.rotation_quaternion = frame.to_world.to_quaternion()
     ground.scale = (12 * span, 12 * span, 1.0)
-    stage_materials.assign(ground, stage_materials.ground_material(made))
+    materials.assign(ground, materials.ground_material(made))
     objs["ground"] = ground
 
     sun = ensure_object(coll, "sun", "S-Curve Sun",
@@ -143,7 +144,7 @@ def _build(scene: Any, mirror: Any, frame: MirrorFrame, made: Created,
         obj.scale = scale
         obj.hide_render = not p.props
         obj.hide_viewport = not p.props
-        stage_materials.assign(obj, stage_materials.prop_material(role, made))
+        materials.assign(obj, materials.prop_material(role, made))
         objs[role] = obj
 
     for v in VIEWS:
@@ -152,9 +153,9 @@ def _build(scene: Any, mirror: Any, frame: MirrorFrame, made: Created,
                                     lambda v=v: bpy.data.cameras.new(f"S-Curve Camera {v.title()}"),
                                     made)
 
-    scene.world = stage_world.world(scene, made, frame.world_dir, p.sun_elevation,
+    scene.world = sky.world(scene, made, frame.world_dir, p.sun_elevation,
                                    p.sun_azimuth, p.sky_strength)
-    stage_materials.assign(mirror, stage_materials.mirror_material(made, p.mirror_roughness))
+    materials.assign(mirror, materials.mirror_material(made, p.mirror_roughness))
     return objs
 
 

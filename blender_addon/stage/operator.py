@@ -1,12 +1,4 @@
-"""Set Up Mirror Stage: the operator, and the stage's public names in one place.
-
-The stage is split by concern: :mod:`.stage_tags` (how it finds its own objects),
-:mod:`scurve_geom.framing` (camera and prop placement, pure numpy) with
-:mod:`.stage_frame` (the mirror's frame in Blender), :mod:`.stage_materials`,
-:mod:`.stage_world` (sky), :mod:`.cycles_settings` and :mod:`.stage_build`
-(:func:`setup_stage`, which the operator and the render scripts share). Callers import
-everything from here: ``stage.setup_stage``, ``stage.configure_cycles``, ``stage.VIEWS``.
-"""
+"""Set Up Mirror Stage: the operator, its properties made from :class:`StageParams`."""
 
 from __future__ import annotations
 
@@ -14,43 +6,13 @@ from typing import Any
 
 import bpy
 
-from scurve_geom.framing import VIEWS
-from scurve_geom.stage_params import DEFAULT_SUN_COLOR, RED_SUN_COLOR, StageParams
+from scurve_geom.stage_params import StageParams
 
-from .cycles_settings import NO_DENOISER_SAMPLE_FACTOR, configure_cycles, denoise_note
-from .stage_build import PROP_ROLES, setup_stage
-from .stage_frame import frame_camera
-from .stage_tags import (
-    COLLECTION_NAME,
-    MIRROR_TAG,
-    ROLE_KEY,
-    find_mirror,
-    is_mirror,
-    stage_objects,
-)
+from .build import setup_stage
+from .cycles_settings import denoise_note
+from .tags import find_mirror
 
-__all__ = [
-    "COLLECTION_NAME",
-    "DEFAULT_SUN_COLOR",
-    "MIRROR_TAG",
-    "NO_DENOISER_SAMPLE_FACTOR",
-    "PROP_ROLES",
-    "RED_SUN_COLOR",
-    "ROLE_KEY",
-    "VIEWS",
-    "SCURVE_OT_stage",
-    "classes",
-    "configure_cycles",
-    "denoise_note",
-    "find_mirror",
-    "frame_camera",
-    "is_mirror",
-    "register",
-    "setup_stage",
-    "stage_objects",
-    "stage_property",
-    "unregister",
-]
+__all__ = ["SCURVE_OT_stage", "classes", "register", "stage_property", "unregister"]
 
 
 def stage_property(field: dict[str, Any]) -> Any:

@@ -13,8 +13,8 @@ import bpy
 
 from scurve_geom.optics.sun import sun_direction
 
-from . import compat
-from .stage_tags import ROLE_KEY, Created, tagged
+from .. import compat
+from .tags import ROLE_KEY, Created, tagged
 
 
 def world(scene: Any, made: Created, world_dir: Any, elevation: float, azimuth: float,

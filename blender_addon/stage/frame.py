@@ -18,7 +18,7 @@ from mathutils import Matrix, Vector
 
 from scurve_geom import framing
 
-from . import mirror_object
+from .. import mirror_object
 
 
 @dataclass(frozen=True)
@@ -121,11 +121,3 @@ def place_camera(scene: Any, camera: Any, frame: MirrorFrame, view: str) -> None
     cam.clip_start = 0.05
     cam.clip_end = max(1000.0, 20 * dist)
 
-
-def frame_camera(scene: Any, camera: Any, mirror: Any, view: str = "front") -> None:
-    """Aim ``camera`` at ``mirror`` from the named ``view``, fitting it to the frame.
-
-    Fitting uses the scene's current resolution (aspect ratio), so set the resolution
-    first. ``view`` is one of :data:`scurve_geom.framing.VIEWS`.
-    """
-    place_camera(scene, camera, mirror_frame(mirror, depsgraph_of(scene)), view)
