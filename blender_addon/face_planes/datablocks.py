@@ -38,8 +38,8 @@ from scurve_geom.layout import (
 )
 from scurve_geom.rays import PinholeCamera
 
-from . import compat, mirror_object, stage
-from .common import Result, is_editable_mirror
+from .. import compat, mirror_object, stage
+from ..common import Result, is_editable_mirror
 
 __all__ = [
     "COLLECTION_NAME",

@@ -1,0 +1,51 @@
+"""Add Face Planes (being split by concern; see datablocks)."""
+
+from __future__ import annotations
+
+from .datablocks import (
+    COLLECTION_NAME,
+    ROLE_KEY,
+    SCENE_OT_scurve_face_planes,
+    SCENE_OT_scurve_face_reroll,
+    SCURVE_PG_faces,
+    _Preview,
+    add_face_planes,
+    classes,
+    decode_faces,
+    face_plane_objects,
+    folder_faces,
+    frame_camera_of,
+    load_faces,
+    placement,
+    preview_error,
+    preview_icons,
+    refresh_preview,
+    register,
+    remove_face_planes,
+    set_visibility,
+    unregister,
+)
+
+__all__ = [
+    "COLLECTION_NAME",
+    "ROLE_KEY",
+    "SCENE_OT_scurve_face_planes",
+    "SCENE_OT_scurve_face_reroll",
+    "SCURVE_PG_faces",
+    "_Preview",
+    "add_face_planes",
+    "classes",
+    "decode_faces",
+    "face_plane_objects",
+    "folder_faces",
+    "frame_camera_of",
+    "load_faces",
+    "placement",
+    "preview_error",
+    "preview_icons",
+    "refresh_preview",
+    "register",
+    "remove_face_planes",
+    "set_visibility",
+    "unregister",
+]
