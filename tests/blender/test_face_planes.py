@@ -131,7 +131,7 @@ def test_preview_strip_and_reroll(mirror):
     # Icon ids are only handed out with a window; the thumbnails' pixels are there anyway.
     assert len(face_planes.preview_icons()) == 3
     faces = face_planes.decode_faces(3, seed=settings.seed)
-    pcoll = face_planes._Preview.collection
+    pcoll = face_planes.preview._Preview.collection
     for i, face in enumerate(faces):
         prev = pcoll[f"face{i}"]
         assert tuple(prev.image_size) == (96, 96)
