@@ -33,11 +33,11 @@ from render_scenes.common import (  # noqa: E402
     script_main,
     writable_folder,
 )
-from scurve_geom.layout import FACE_LAYOUTS, MAX_PLANES, VISIBILITIES  # noqa: E402
+from scurve_geom.placement.layout import FACE_LAYOUTS, MAX_PLANES, VISIBILITIES  # noqa: E402
 
 PROG = "face_planes.py"
 # One home each: the latent modes in latent_faces, the layouts, visibilities and the
-# plane limit in scurve_geom.layout (the add-on's panel reads them there too).
+# plane limit in scurve_geom.placement.layout (the add-on's panel reads them there too).
 FACE_MODES = MODES
 FACE_VISIBILITIES = VISIBILITIES
 MAX_FACE_PLANES = MAX_PLANES

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .framing import VIEWS
+from .placement.framing import VIEWS
 
 __all__ = ["DEFAULT_SUN_COLOR", "DEVICES", "RED_SUN_COLOR", "SUN_COLORS", "StageParams"]
 

@@ -1,4 +1,4 @@
-"""Camera and prop placement around the mirror (scurve_geom.framing), without Blender."""
+"""Camera and prop placement around the mirror (scurve_geom.placement.framing), without Blender."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from strategies import mirror_params
 
 from scurve_geom import build_grid, preset
-from scurve_geom.framing import (
+from scurve_geom.placement.framing import (
     VIEWS,
     Box,
     camera_axes,

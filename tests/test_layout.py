@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from strategies import mirror_params
 
 from scurve_geom import Surface, build_grid, preset
-from scurve_geom.layout import LAYOUTS, aimed_layout, face_plane_layout
-from scurve_geom.rays import PinholeCamera, segments_hit, surface_triangles
+from scurve_geom.placement.layout import LAYOUTS, aimed_layout, face_plane_layout
+from scurve_geom.placement.rays import PinholeCamera, segments_hit, surface_triangles
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

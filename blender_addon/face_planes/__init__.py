@@ -4,7 +4,7 @@ placed where the mirror shows them.
 Faces come from the bundled ``latent_faces`` package: its numpy decoder runs in
 Blender's own Python (no torch), from latent points drawn by a mode (VAE normal samples,
 the post's uniform cube with boundary ``b``, or a straight path between two faces).
-Placement comes from :mod:`scurve_geom.layout` (fixed arrangements, or aimed at the
+Placement comes from :mod:`scurve_geom.placement.layout` (fixed arrangements, or aimed at the
 scene camera so it sees every face in the mirror); this package only turns arrays into
 images, planes and materials, and the scene into numbers.
 

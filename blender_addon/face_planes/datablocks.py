@@ -18,7 +18,7 @@ import bpy
 import numpy as np
 from mathutils import Matrix
 
-from scurve_geom.layout import FACE_LAYOUTS, VISIBILITIES
+from scurve_geom.placement.layout import FACE_LAYOUTS, VISIBILITIES
 
 from .. import compat
 from .placement import placement
@@ -157,8 +157,8 @@ def add_face_planes(
         RGB in [0, 1], rows top to bottom (e.g. :func:`decode_faces`).
     layout : {"camera", "arc", "row", "ring"}
         ``camera``: where ``camera`` (default the scene camera) sees them in the mirror,
-        see :func:`scurve_geom.layout.aimed_layout`; the others are upright
-        arrangements, see :func:`scurve_geom.layout.face_plane_layout`.
+        see :func:`scurve_geom.placement.layout.aimed_layout`; the others are upright
+        arrangements, see :func:`scurve_geom.placement.layout.face_plane_layout`.
     distance, size : float, optional
         Metres, in the mirror's frame (its scale applies); ``size`` only for the fixed
         layouts (aimed pictures are sized to look large from the camera).

@@ -1,6 +1,6 @@
 """Where the face planes go: the mirror's shape and frame, and the camera, as numbers.
 
-Placement itself is pure numpy in :mod:`scurve_geom.layout` (fixed arrangements, or
+Placement itself is pure numpy in :mod:`scurve_geom.placement.layout` (fixed arrangements, or
 aimed at the scene camera so it sees every face in the mirror); this module reads what
 it needs from the scene.
 """
@@ -13,8 +13,8 @@ import numpy as np
 from mathutils import Vector
 
 from scurve_geom import MirrorParams
-from scurve_geom.layout import PlacedPlanes, aimed_layout, face_plane_layout
-from scurve_geom.rays import PinholeCamera
+from scurve_geom.placement.layout import PlacedPlanes, aimed_layout, face_plane_layout
+from scurve_geom.placement.rays import PinholeCamera
 
 from .. import mirror_object, stage
 from ..common import is_editable_mirror

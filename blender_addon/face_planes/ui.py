@@ -9,7 +9,7 @@ from typing import Any
 import bpy
 from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
 
-from scurve_geom.layout import MAX_PLANES
+from scurve_geom.placement.layout import MAX_PLANES
 
 from .. import stage
 from ..common import Result

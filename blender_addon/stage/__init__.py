@@ -2,7 +2,7 @@
 
 Split by concern: :mod:`.tags` (how the stage finds its own objects), :mod:`.frame` (the
 mirror's frame in Blender and the cameras aimed in it; the placement math is pure numpy
-in :mod:`scurve_geom.framing`), :mod:`.materials`, :mod:`.sky` (the world),
+in :mod:`scurve_geom.placement.framing`), :mod:`.materials`, :mod:`.sky` (the world),
 :mod:`.cycles_settings`, :mod:`.build` (:func:`setup_stage`, which the operator and the
 render scripts share) and :mod:`.operator`. Callers import from here:
 ``stage.setup_stage``, ``stage.configure_cycles``, ``stage.find_mirror``.
@@ -10,7 +10,7 @@ render scripts share) and :mod:`.operator`. Callers import from here:
 
 from __future__ import annotations
 
-from scurve_geom.framing import VIEWS
+from scurve_geom.placement.framing import VIEWS
 from scurve_geom.stage_params import DEFAULT_SUN_COLOR, RED_SUN_COLOR
 
 from .build import PROP_ROLES, setup_stage

@@ -17,8 +17,8 @@ from typing import Any
 import bmesh
 import bpy
 
-from scurve_geom.framing import VIEWS, prop_layout
 from scurve_geom.optics.sun import SUN_DISC_DEG, sun_direction
+from scurve_geom.placement.framing import VIEWS, prop_layout
 from scurve_geom.stage_params import StageParams
 
 from .. import compat

@@ -4,7 +4,7 @@ The frame is the mirror object's location and rotation
 (:func:`.mirror_object.object_frame`: scale taken out, so sizes are metres); the wall's
 extent in it comes from the *evaluated* mesh, modifiers (the Subdivision Surface, a
 Geometry Nodes mirror) included. The placement math itself is pure numpy in
-:mod:`scurve_geom.framing`.
+:mod:`scurve_geom.placement.framing`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from mathutils import Matrix, Vector
 
-from scurve_geom import framing
+from scurve_geom.placement import framing
 
 from .. import mirror_object
 

@@ -4,7 +4,7 @@ Positions are in the mirror's own frame (metres; z up, see :mod:`scurve_geom.sur
 :func:`aimed_layout` picks points of the mirror the camera sees, reflects the camera's
 rays there about the exact surface normal, and puts each picture on its reflected ray,
 facing back, shaped so the camera sees it upright and square. :class:`PlacedPlanes` is
-the result, shared with the fixed arrangements of :mod:`scurve_geom.layout` (which
+the result, shared with the fixed arrangements of :mod:`scurve_geom.placement.layout` (which
 re-exports both).
 """
 
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import MirrorParams
+from ..params import MirrorParams
+from ..surface import Surface
 from .rays import (
     PinholeCamera,
     nearest_distance,
@@ -26,7 +27,6 @@ from .rays import (
     segments_hit,
     surface_triangles,
 )
-from .surface import Surface
 
 __all__ = ["PlacedPlanes", "aimed_layout"]
 

@@ -3,7 +3,7 @@
 The surface's normals are analytic: :meth:`scurve_geom.Surface.normal`.
 
 Everything is in the mirror's own frame (metres, z up, see :mod:`scurve_geom.surface`).
-Used by :mod:`scurve_geom.layout` to put pictures where a camera sees them reflected.
+Used by :mod:`scurve_geom.placement.layout` to put pictures where a camera sees them reflected.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .surface import Surface
+from ..surface import Surface
 
 __all__ = [
     "PinholeCamera",

@@ -6,7 +6,7 @@ stand upright planes facing a point on the mirror; :func:`aimed_layout` works ba
 a known camera: it picks points of the mirror the camera sees, reflects the camera's
 rays there about the exact surface normal, and puts each picture on its reflected ray,
 facing back, shaped so the camera sees it upright and square (in
-:mod:`scurve_geom.reflected`, re-exported here).
+:mod:`scurve_geom.placement.reflected`, re-exported here).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import MirrorParams
+from ..params import MirrorParams
+from ..surface import Surface
 from .reflected import MAX_PLANES, PlacedPlanes, aimed_layout
-from .surface import Surface
 
 __all__ = ["FACE_LAYOUTS", "LAYOUTS", "MAX_PLANES", "VISIBILITIES", "PlacedPlanes",
            "PlaneLayout", "aimed_layout", "face_plane_layout"]
