@@ -12,7 +12,7 @@ import bpy
 from . import convert_ops, face_planes, mirror_object, operators, props
 from .common import is_editable_mirror
 
-#: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
+#: The stage operator (``stage/operator.py``); referenced by name so the panel has no import cycle.
 STAGE_OPERATOR = "scene.scurve_stage"
 #: Sun Hot Spots and its removal (``hotspots.py``), by name likewise.
 HOT_SPOTS_OPERATOR = "scene.scurve_sun_hot_spots"

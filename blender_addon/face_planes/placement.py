@@ -26,9 +26,12 @@ def _mirror_params(mirror: Any) -> MirrorParams:
     if is_editable_mirror(mirror):
         # Its shape now: a procedural mirror's inputs as changed, keyframed or driven.
         return mirror_object.object_params(mirror)
-    # A mirror mesh made elsewhere: place around a wall of its bounding size.
-    dims = mirror.dimensions
-    return MirrorParams(radius=max(dims.z / 2, 0.01), half_length=max(dims.x / 2, 0.01))
+    # A mirror mesh made elsewhere: place around a wall of its bounding size, in its own
+    # coordinates like the parameters (``dimensions`` would include its scale).
+    box = np.array([tuple(c) for c in mirror.bound_box])
+    size = box.max(axis=0) - box.min(axis=0)
+    return MirrorParams(radius=max(float(size[2]) / 2, 0.01),
+                        half_length=max(float(size[0]) / 2, 0.01))
 
 
 def frame_camera_of(camera: Any, mirror: Any, scene: Any) -> PinholeCamera:
@@ -57,7 +60,8 @@ def frame_camera_of(camera: Any, mirror: Any, scene: Any) -> PinholeCamera:
 
 
 def _obstacles(scene: Any, mirror: Any) -> np.ndarray:
-    """Bounding spheres ``(x, y, z, r)`` of the stage's rendered props in the mirror frame."""
+    """Bounding spheres ``(x, y, z, r)`` of the stage's rendered props in the mirror's own
+    coordinates."""
     to_local = mirror.matrix_world.inverted()
     out = []
     for role, obj in stage.stage_objects(scene).items():
@@ -73,9 +77,11 @@ def _obstacles(scene: Any, mirror: Any) -> np.ndarray:
 def placement(context: Any, mirror: Any, count: int, layout: str = "arc", *,
               camera: Any = None, distance: float | None = None,
               size: float | None = None) -> PlacedPlanes:
-    """Where :func:`add_face_planes` puts ``count`` pictures, in ``mirror``'s frame.
+    """Where :func:`.datablocks.add_face_planes` puts ``count`` pictures, in ``mirror``'s
+    own coordinates (its object space, where its parameters apply).
 
-    Arguments as there; raises ValueError for a camera layout without a camera.
+    Arguments as there. Raises ValueError for a camera layout without a camera or around
+    an unevenly scaled mirror.
     """
     params = _mirror_params(mirror)
     if layout != "camera":
