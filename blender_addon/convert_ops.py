@@ -10,7 +10,7 @@ from typing import Any
 import bpy
 
 from . import mirror_object
-from .operators import Result
+from .common import Result
 
 
 def _poll_mirror(cls: Any, context: bpy.types.Context, procedural: bool) -> bool:

@@ -1,8 +1,10 @@
 """Sun Hot Spots: where the mirror focuses the stage's sun, shown on the ground.
 
-The map comes from ``scurve_geom.optics`` (the exact surface of the mirror's stored
-parameters, traced in numpy); this module only reads the sun and the mirror's placement
-from the scene and turns the map into an image on a plane lying on the ground.
+The map comes from ``scurve_geom.optics`` (the exact surface of the mirror's current
+shape, :func:`.mirror_object.object_params`: a procedural mirror's inputs as keyframed
+or driven at the current frame; traced in numpy); this module only reads the sun and
+the mirror's placement from the scene and turns the map into an image on a plane lying
+on the ground.
 
 Ray engine: Embree (``embreex``) when Blender's Python has it, otherwise Blender's own
 ``mathutils.bvhtree``, one ``ray_cast`` per ray. The extension does not bundle the
@@ -19,11 +21,12 @@ from typing import Any
 
 import bpy
 import numpy as np
-from mathutils import Matrix, Vector
+from mathutils import Vector
 
 from scurve_geom.optics import Engine, Hits, HotSpotMap, Sun, hot_spot_map, mirror_from_params
 
-from . import compat, operators, props, stage
+from . import compat, mirror_object, stage
+from .common import is_editable_mirror
 
 __all__ = [
     "OVERLAY_KEY",
@@ -92,12 +95,6 @@ def make_engine(vertices: np.ndarray, triangles: np.ndarray) -> tuple[Engine, st
         return BVHEngine(vertices, triangles), "Blender BVH"
 
 
-def _frame(mirror: Any) -> tuple[Matrix, Vector]:
-    """The mirror's rotation+translation (scale must be 1) and its scale."""
-    loc, rot, scale = mirror.matrix_world.decompose()
-    return Matrix.Translation(loc) @ rot.to_matrix().to_4x4(), scale
-
-
 def stage_sun(scene: Any, mirror: Any) -> Sun:
     """The stage's sun lamp as elevation/azimuth in the mirror's own frame (degrees).
 
@@ -111,7 +108,7 @@ def stage_sun(scene: Any, mirror: Any) -> Sun:
         raise ValueError("no stage sun: run Set Up Mirror Stage first")
     # A sun lamp shines along its local -Z: the sun itself is along +Z.
     toward = (lamp.matrix_world.to_3x3() @ Vector((0.0, 0.0, 1.0))).normalized()
-    to_world, _ = _frame(mirror)
+    to_world = mirror_object.object_frame(mirror).to_world
     local = (to_world.to_3x3().transposed() @ toward).normalized()
     elevation = math.degrees(math.asin(max(-1.0, min(1.0, local.z))))
     azimuth = math.degrees(math.atan2(local.x, local.y)) % 360.0
@@ -182,7 +179,7 @@ def _overlay(context: Any, mirror: Any, hmap: HotSpotMap) -> Any:
     obj[OVERLAY_KEY] = True
     obj["peak_concentration"] = hmap.peak_concentration
     obj["peak_xy"] = list(hmap.peak_xy)
-    obj.matrix_world = _frame(mirror)[0]
+    obj.matrix_world = mirror_object.object_frame(mirror).to_world
     # An overlay for the eye: it casts no shadow and no render ray but the camera's meets it.
     compat.set_if_present(obj, visible_shadow=False, visible_diffuse=False,
                           visible_glossy=False, visible_transmission=False)
@@ -226,7 +223,7 @@ class SCENE_OT_scurve_sun_hot_spots(bpy.types.Operator):
             cls.poll_message_set("Switch to Object Mode first")
             return False
         mirror = stage.find_mirror(context)
-        if not operators.is_editable_mirror(mirror):
+        if not is_editable_mirror(mirror):
             cls.poll_message_set("Needs a mirror made by Add > Mesh > S-Curve Mirror")
             return False
         if "sun" not in stage.stage_objects(context.scene):
@@ -237,15 +234,15 @@ class SCENE_OT_scurve_sun_hot_spots(bpy.types.Operator):
     def execute(self, context: Any) -> Any:  # a set of Blender's result literals
         mirror = stage.find_mirror(context)
         try:
-            if mirror is None or not operators.is_editable_mirror(mirror):
+            if mirror is None or not is_editable_mirror(mirror):
                 raise ValueError("no S-curve mirror made by this add-on in the scene")
-            _, scale = _frame(mirror)
-            factors = (scale.x, scale.y, scale.z)
-            if max(abs(s - 1.0) for s in factors) > 1e-4:
-                shown = tuple(round(s, 4) for s in factors)
+            frame = mirror_object.object_frame(mirror)
+            if abs(frame.uniform_scale(mirror.name) - 1.0) > 1e-4:
+                shown = tuple(round(s, 4) for s in (frame.scale.x, frame.scale.y,
+                                                    frame.scale.z))
                 raise ValueError(f"mirror {mirror.name!r} is scaled {shown}: apply the scale "
-                                 "or change its radius instead")
-            params = props.read_params(mirror.scurve_mirror)
+                                 "or change its radius and half length instead")
+            params = mirror_object.object_params(mirror)
             sun = stage_sun(context.scene, mirror)
             if sun.elevation_deg <= 0:
                 raise ValueError(f"the stage's sun is below the horizon "

@@ -211,6 +211,11 @@ def write_inputs(modifier: Any, params: MirrorParams) -> None:
     modifier.id_data.update_tag()
 
 
+def input_names(modifier: Any) -> set[str]:
+    """The MirrorParams fields ``modifier``'s node group takes as inputs."""
+    return set(_identifiers(modifier.node_group))
+
+
 def input_path(modifier: Any, name: str) -> str:
     """The data path of input ``name`` (a MirrorParams field) on ``modifier``'s object,
     for ``keyframe_insert`` and ``driver_add``."""

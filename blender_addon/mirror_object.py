@@ -9,13 +9,16 @@ Subdivision Surface modifier comes last and the parameters are stored on the obj
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import bpy
+from mathutils import Matrix, Vector
 
 from scurve_geom import MirrorParams, build_mesh
 
-from . import mesh_io, mirror_nodes, props
+from . import compat, mesh_io, mirror_nodes, props
+from .common import is_editable_mirror
 
 #: Name of the Subdivision Surface modifier the add-on owns on each mirror.
 MODIFIER_NAME = "S-Curve Subdivision"
@@ -24,21 +27,28 @@ OBJECT_NAME = "S-Curve Mirror"
 #: grid at 3 levels is 2,193 vertices, cheap, but a fine grid at 3 levels is not.
 VIEWPORT_MAX_LEVELS = 2
 
+__all__ = [
+    "MODIFIER_NAME",
+    "OBJECT_NAME",
+    "VIEWPORT_MAX_LEVELS",
+    "ObjectFrame",
+    "blender_params",
+    "evaluated_depsgraph",
+    "geometry_modifier",
+    "is_editable_mirror",
+    "is_procedural",
+    "make_mesh",
+    "make_procedural",
+    "object_frame",
+    "object_params",
+    "set_geometry",
+    "sync_modifier",
+]
+
 
 def blender_params(params: MirrorParams) -> MirrorParams:
     """The grid Blender gets: subdivision is left to the modifier."""
     return params.replace(subdivision_levels=0)
-
-
-def is_editable_mirror(obj: Any) -> bool:
-    """Whether ``obj`` is a mirror built by this add-on (it stores its parameters).
-
-    Narrower than ``stage.is_mirror``, which also accepts meshes tagged as mirrors.
-    """
-    if obj is None or obj.type != "MESH":
-        return False
-    settings = getattr(obj, "scurve_mirror", None)  # absent while the add-on is unregistered
-    return settings is not None and bool(settings.is_mirror)
 
 
 def geometry_modifier(obj: Any) -> Any | None:
@@ -54,9 +64,20 @@ def is_procedural(obj: Any) -> bool:
     return is_editable_mirror(obj) and geometry_modifier(obj) is not None
 
 
-def object_params(obj: Any) -> MirrorParams:
-    """The parameters ``obj`` shows now: the stored ones, overlaid in procedural mode by
-    the modifier's inputs (which may have been changed, keyframed or driven since).
+def object_params(obj: Any, *, depsgraph: Any | None = None) -> MirrorParams:
+    """The parameters of the shape ``obj`` shows now, at the scene's current frame.
+
+    A mesh mirror's are the stored ones. A procedural mirror's come from its modifier's
+    inputs as the depsgraph evaluated them: changed by hand, keyframed or driven, they
+    are what the viewport shows, whatever the stored values still say. Every feature
+    that needs the mirror's shape (the stage, face planes, sun hot spots, the panel,
+    the conversions) reads it here.
+
+    Parameters
+    ----------
+    depsgraph : bpy.types.Depsgraph, optional
+        The evaluated depsgraph to read from; by default the context's, evaluated now
+        (:func:`evaluated_depsgraph`).
 
     Raises
     ------
@@ -67,7 +88,85 @@ def object_params(obj: Any) -> MirrorParams:
     mod = geometry_modifier(obj)
     if mod is not None:
         values.update(mirror_nodes.read_inputs(mod))
+        animated = _animated_inputs(obj, mod)
+        if animated:
+            # Keyframes and drivers are evaluated on the depsgraph's copy; a value
+            # written from Python without tagging the object is only on the original.
+            current = mirror_nodes.read_inputs(_evaluated_modifier(obj, mod, depsgraph))
+            values.update({name: current[name] for name in animated})
     return props.read_params(_Values(values))
+
+
+@dataclass(frozen=True)
+class ObjectFrame:
+    """Where a mirror stands: its rigid frame and its scale.
+
+    ``to_world`` maps frame coordinates (metres; seam on the z axis, wall standing on
+    z = 0, front toward −y: docs/design.md) to world coordinates; ``scale`` is the
+    object's scale, which maps its own (parameter) coordinates onto the frame's.
+    """
+
+    to_world: Matrix
+    scale: Vector
+
+    def uniform_scale(self, name: str) -> float:
+        """The scale, when it is the same along every axis.
+
+        Raises
+        ------
+        ValueError
+            Naming the mirror ``name`` and its scale otherwise: an unevenly scaled
+            mirror is no longer the surface its parameters describe.
+        """
+        factors = (self.scale.x, self.scale.y, self.scale.z)
+        s = factors[0]
+        if s <= 0 or max(abs(f - s) for f in factors) > 1e-4 * s:
+            shown = tuple(round(f, 4) for f in factors)
+            raise ValueError(f"mirror {name!r} is scaled {shown}: apply the scale or change "
+                             "its radius and half length instead")
+        return float(s)
+
+
+def object_frame(obj: Any) -> ObjectFrame:
+    """``obj``'s frame (location and rotation) and scale, from its world matrix.
+
+    Every feature that places things around the mirror (the stage, face planes, sun hot
+    spots) reads the mirror's frame here.
+    """
+    loc, rot, scale = obj.matrix_world.decompose()
+    return ObjectFrame(Matrix.Translation(loc) @ rot.to_matrix().to_4x4(), Vector(scale))
+
+
+def _animated_inputs(obj: Any, mod: Any) -> list[str]:
+    """The modifier inputs (MirrorParams fields) that keyframes or drivers set."""
+    paths = {fcurve.data_path for fcurve in compat.animation_fcurves(obj)}
+    return [name for name in mirror_nodes.INPUT_FIELDS
+            if name in mirror_nodes.input_names(mod)
+            and mirror_nodes.input_path(mod, name) in paths]
+
+
+def evaluated_depsgraph(scene: Any | None = None) -> Any:
+    """The depsgraph of the context's view layer (or ``scene``'s first), evaluated.
+
+    Animation and drivers live on the depsgraph's evaluated copies: the original
+    modifier keeps the last value written to it until something flushes it back.
+    """
+    context: Any = bpy.context
+    if scene is None or scene == getattr(context, "scene", None):
+        try:
+            return context.evaluated_depsgraph_get()
+        except (AttributeError, RuntimeError):  # a context without a view layer
+            scene = scene if scene is not None else context.scene
+    depsgraph = scene.view_layers[0].depsgraph
+    depsgraph.update()
+    return depsgraph
+
+
+def _evaluated_modifier(obj: Any, mod: Any, depsgraph: Any | None) -> Any:
+    depsgraph = evaluated_depsgraph() if depsgraph is None else depsgraph
+    evaluated = obj.evaluated_get(depsgraph).modifiers.get(mod.name)
+    # An object outside the depsgraph's view layer has no evaluated copy of its own.
+    return evaluated if evaluated is not None and evaluated.node_group is not None else mod
 
 
 class _Values:

@@ -9,7 +9,7 @@ editable; the numpy subdivision is for exporters, not for Blender.
 """
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
@@ -18,26 +18,13 @@ from bpy_extras import object_utils
 from scurve_geom import build_mesh
 
 from . import mesh_io, mirror_object, props
-from .mirror_object import (
-    MODIFIER_NAME,
-    OBJECT_NAME,
-    blender_params,
-    is_editable_mirror,
-    sync_modifier,
-)
-
-#: What execute/invoke return (the stubs' OperatorReturnItems, spelled out for runtime).
-Result = set[Literal["RUNNING_MODAL", "CANCELLED", "FINISHED", "PASS_THROUGH", "INTERFACE"]]
+from .common import Result, is_editable_mirror
+from .mirror_object import OBJECT_NAME, blender_params
 
 __all__ = [
-    "MODIFIER_NAME",
-    "OBJECT_NAME",
     "MESH_OT_scurve_mirror_add",
     "OBJECT_OT_scurve_mirror_edit",
-    "blender_params",
-    "is_editable_mirror",
     "menu_func",
-    "sync_modifier",
 ]
 
 

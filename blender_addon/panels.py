@@ -3,17 +3,59 @@
 Draw functions only lay out operators and properties; all work happens in operators.
 """
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import bpy
 
 from . import convert_ops, face_planes, mirror_object, operators, props
+from .common import is_editable_mirror
 
-#: The stage operator (``stage.py``); referenced by name so the panel has no import cycle.
+#: The stage operator (``stage/operator.py``); referenced by name so the panel has no import cycle.
 STAGE_OPERATOR = "scene.scurve_stage"
 #: Sun Hot Spots and its removal (``hotspots.py``), by name likewise.
 HOT_SPOTS_OPERATOR = "scene.scurve_sun_hot_spots"
 HOT_SPOTS_CLEAR_OPERATOR = "scene.scurve_sun_hot_spots_clear"
+#: The note on a procedural mirror, in lines that fit the sidebar at its default width.
+PROCEDURAL_NOTE = ("Procedural: edit the", "S-Curve Geometry inputs")
+#: Share of the sidebar's width the parameter names get; the values get the rest.
+LABEL_FACTOR = 0.58
+
+
+def parameter_rows(obj: Any, scene: Any, depsgraph: Any | None = None) -> list[tuple[str, str]]:
+    """``(name, value)`` of every parameter of the shape ``obj`` shows now, as the panel
+    lists them: :func:`.mirror_object.object_params` (a procedural mirror's inputs as
+    changed, keyframed or driven), lengths in the scene's units, angles in degrees.
+    ``depsgraph``: an evaluated one to read from (a panel passes its view layer's, so
+    drawing never evaluates); by default the context's, evaluated now.
+
+    Raises
+    ------
+    ValueError
+        When a procedural mirror's inputs hold values the parameters refuse.
+    """
+    params = mirror_object.object_params(obj, depsgraph=depsgraph)
+    rna: Any = props.SCURVE_PG_mirror.bl_rna.properties
+    units = scene.unit_settings
+    rows = []
+    for name in props.PARAM_NAMES:
+        prop, value = rna[name], getattr(params, name)
+        if prop.type == "ENUM":
+            text = prop.enum_items[value].name
+        elif prop.type == "BOOLEAN":
+            text = "On" if value else "Off"
+        elif prop.type == "INT":
+            text = str(value)
+        elif prop.unit == "ROTATION":
+            text = f"{math.degrees(value):.4g}°"
+        elif prop.unit == "LENGTH" and units.system != "NONE":
+            text = bpy.utils.units.to_string(units.system, "LENGTH",
+                                             value * units.scale_length, precision=4)
+        else:
+            text = f"{value:.4g}"
+        rows.append((prop.name, text))
+    return rows
 
 
 class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
@@ -36,33 +78,34 @@ class VIEW3D_PT_scurve_mirror(bpy.types.Panel):
         row.operator(HOT_SPOTS_CLEAR_OPERATOR, text="", icon="X")
 
         obj = context.active_object
-        if not operators.is_editable_mirror(obj):
+        if not is_editable_mirror(obj):
             return
         assert obj is not None
         box = layout.box()
         box.label(text=obj.name, icon="OBJECT_DATA")
         box.operator(operators.OBJECT_OT_scurve_mirror_edit.bl_idname, icon="PREFERENCES")
         if mirror_object.is_procedural(obj):
-            box.label(text="Procedural: inputs in the S-Curve Geometry modifier",
-                      icon="GEOMETRY_NODES")
+            # Short lines: the sidebar's default width (220 px) cuts a long label.
+            box.label(text=PROCEDURAL_NOTE[0], icon="GEOMETRY_NODES")
+            box.label(text=PROCEDURAL_NOTE[1], icon="BLANK1")
             box.operator(convert_ops.OBJECT_OT_scurve_mirror_apply.bl_idname, icon="CHECKMARK")
         else:
             box.operator(convert_ops.OBJECT_OT_scurve_mirror_make_procedural.bl_idname,
                          icon="GEOMETRY_NODES")
-        # The stored values, read-only here: editing goes through the operator so the
-        # mesh is rebuilt and the change is one undo step.
+        # The shape the viewport shows, read-only here: editing goes through the operator
+        # (mesh mode) or the modifier's inputs (procedural mode).
+        try:
+            layer: Any = context.view_layer
+            rows = parameter_rows(obj, context.scene, layer.depsgraph)
+        except ValueError as exc:
+            box.label(text=str(exc), icon="ERROR")
+            return
         col = box.column(align=True)
         col.enabled = False
-        settings = obj.scurve_mirror  # type: ignore[attr-defined]
-        # Labels inside the fields: at the sidebar's default width a split row cuts
-        # "Subdivision Levels" to "Subdivision L…".
-        for name in props.PARAM_NAMES:
-            if settings.bl_rna.properties[name].type == "ENUM":
-                row = col.row(align=True)
-                row.label(text=settings.bl_rna.properties[name].name)
-                row.prop(settings, name, text="")
-            else:
-                col.prop(settings, name)
+        for name, value in rows:
+            split = col.split(factor=LABEL_FACTOR, align=True)
+            split.label(text=name)
+            split.label(text=value)
 
 
 class VIEW3D_PT_scurve_face_planes(bpy.types.Panel):

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from latent_faces.sampling import MODES  # noqa: E402
 from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
@@ -32,12 +33,14 @@ from render_scenes.common import (  # noqa: E402
     script_main,
     writable_folder,
 )
+from scurve_geom.placement.layout import FACE_LAYOUTS, MAX_PLANES, VISIBILITIES  # noqa: E402
 
 PROG = "face_planes.py"
-FACE_MODES = ("normal", "uniform", "interpolate")
-FACE_LAYOUTS = ("camera", "arc", "row", "ring")
-FACE_VISIBILITIES = ("reflected", "visible")
-MAX_FACE_PLANES = 64
+# One home each: the latent modes in latent_faces, the layouts, visibilities and the
+# plane limit in scurve_geom.placement.layout (the add-on's panel reads them there too).
+FACE_MODES = MODES
+FACE_VISIBILITIES = VISIBILITIES
+MAX_FACE_PLANES = MAX_PLANES
 
 
 def add_face_arguments(parser: argparse.ArgumentParser, default_count: int) -> None:

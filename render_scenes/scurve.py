@@ -46,19 +46,15 @@ from render_scenes.face_planes import (  # noqa: E402
     check_face_arguments,
     place_faces,
 )
+from render_scenes.stage_args import add_stage_arguments, stage_from_args  # noqa: E402
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
-from scurve_geom.framing import VIEWS  # noqa: E402  (the stage's camera views)
 from scurve_geom.params import SMOOTH_LEVELS, look_levels  # noqa: E402
+from scurve_geom.stage_params import StageParams  # noqa: E402
 
 PROG = "scurve.py"
-#: Named sun colours; the values live in ``blender_addon.stage``.
-SUN_NAMES = ("daylight", "red")
-
-# bench/bench_render_quality.py (640x360, vs a 1024-sample reference): with the stage's
-# settings 16 samples give 46.3 dB, 32 give 48.1 dB, 64 only 49.3 dB for twice the
-# time; 32 is where the curve flattens.
-DEFAULT_SAMPLES = 32
+#: Samples when ``--samples`` is not given: the stage's (``StageParams``).
+DEFAULT_SAMPLES = StageParams().samples
 DEFAULT_RESOLUTION = (960, 540)
 DEFAULT_PRESET = "smooth"
 #: Subdivision levels given to a grid too coarse to render smoothly (the seed's one strip
@@ -72,20 +68,6 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
     return value
-
-
-def _sun_color(text: str) -> str | tuple[float, float, float]:
-    if text in SUN_NAMES:
-        return text
-    try:
-        rgb = tuple(float(c) for c in text.split(","))
-    except ValueError:
-        rgb = ()
-    if len(rgb) != 3 or not all(math.isfinite(c) and 0.0 <= c <= 1.0 for c in rgb):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a sun colour: use {' or '.join(SUN_NAMES)}, or R,G,B in 0..1"
-        )
-    return rgb  # type: ignore[return-value]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -103,25 +85,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help=f"geometry preset (default {DEFAULT_PRESET}; one of {', '.join(PRESETS)})")
     p.add_argument("--resolution", type=_positive_int, nargs=2, metavar=("W", "H"),
                    default=DEFAULT_RESOLUTION, help="image size in pixels (default %(default)s)")
-    p.add_argument("--samples", type=_positive_int, default=DEFAULT_SAMPLES,
-                   help="render samples (Cycles: the adaptive maximum; default %(default)s)")
     p.add_argument("--engine", choices=("cycles", "eevee"), default="cycles")
-    p.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
-                   help="Cycles device: auto uses the GPU configured in Blender's "
-                   "preferences, else the CPU (default auto)")
     p.add_argument("--seed", type=int, default=0, help="Cycles noise seed (default 0)")
-    p.add_argument("--camera", choices=VIEWS, default="front", help="named view (default front)")
-    p.add_argument("--sun-color", type=_sun_color, default="daylight", metavar="COLOR",
-                   help="daylight, red, or R,G,B linear in 0..1 (default daylight)")
-    p.add_argument("--sun-strength", type=float, default=3.0, metavar="W",
-                   help="sun irradiance, W/m² (default %(default)s)")
-    p.add_argument("--sun-elevation", type=float, default=32.0, metavar="DEG",
-                   help="sun angle above the horizon, degrees (default %(default)s)")
-    p.add_argument("--sun-azimuth", type=float, default=205.0, metavar="DEG",
-                   help="sun direction about the mirror's vertical axis from its back (+y), "
-                   "degrees; 180 is straight in front (default %(default)s)")
-    p.add_argument("--props", action=argparse.BooleanOptionalAction, default=True,
-                   help="the red cylinder, green cone and blue sphere (default on)")
     p.add_argument("--turntable", type=int, default=None, metavar="N",
                    help="render an N-frame orbit of the camera around the mirror")
     p.add_argument("--fps", type=_positive_int, default=24, help="video frame rate")
@@ -130,6 +95,7 @@ def make_parser() -> argparse.ArgumentParser:
                    "(H.264, Blender's own FFmpeg) in the frames' folder")
     p.add_argument("--save-blend", type=Path, default=None, metavar="PATH",
                    help="also save the scene as a .blend file")
+    add_stage_arguments(p)
     animate.add_arguments(p)
     # 0 by default: a plain stage; `make demo` asks for the faces.
     add_face_arguments(p, default_count=0)
@@ -140,7 +106,8 @@ def make_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse and validate everything that can be checked without Blender.
 
-    Adds ``params`` (the validated :class:`MirrorParams`) and resolves ``out``.
+    Adds ``params`` (the validated :class:`MirrorParams`) and ``stage`` (the validated
+    :class:`StageParams`), and resolves ``out``.
 
     Raises
     ------
@@ -161,12 +128,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     w, h = args.resolution
     if not (16 <= w <= 16384 and 16 <= h <= 16384):
         raise UsageError(f"resolution {w}x{h} is out of range: 16 to 16384 pixels per side")
-    if not (math.isfinite(args.sun_strength) and args.sun_strength >= 0):
-        raise UsageError(f"sun strength {args.sun_strength} must be a number >= 0 W/m²")
-    if not -90.0 <= args.sun_elevation <= 90.0:
-        raise UsageError(f"sun elevation {args.sun_elevation} is out of range: -90 to 90 degrees")
-    if not math.isfinite(args.sun_azimuth):
-        raise UsageError(f"sun azimuth {args.sun_azimuth} is not a number of degrees")
+    args.stage = stage_from_args(args)
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
     animate.check_arguments(args)
@@ -273,15 +235,8 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
         # An animation is staged around its larger end, so every frame stays in view.
         mirror = _add_mirror(bpy, animate.staging_params(args) if args.animate else args.params,
                              procedural=args.procedural)
-        sun = args.sun_color
-        if isinstance(sun, str):
-            sun = stage.RED_SUN_COLOR if sun == "red" else stage.DEFAULT_SUN_COLOR
         try:
-            stage.setup_stage(bpy.context, mirror, sun_color=sun, view=args.camera,
-                              sun_strength=args.sun_strength,
-                              sun_elevation=math.radians(args.sun_elevation),
-                              sun_azimuth=math.radians(args.sun_azimuth),
-                              samples=args.samples, device=args.device, props=args.props)
+            stage.setup_stage(bpy.context, mirror, args.stage)
         except ValueError as exc:
             raise SceneError(str(exc)) from None
         note = stage.denoise_note(scene)

@@ -42,7 +42,7 @@ class MirrorParams:
     """Everything that defines the mirror mesh.
 
     The wall stands on z = 0 with its seam on the z axis; the plan centre line runs
-    along +x (see ``DESIGN.md``). Construct with keyword arguments or from a preset
+    along +x (see ``docs/design.md``). Construct with keyword arguments or from a preset
     (:func:`preset`); every instance is validated, so a ``MirrorParams`` that exists is
     buildable.
 

@@ -102,3 +102,63 @@ class Surface:
         out[:, :2] = centre + w[:, None] * normal
         out[:, 2] = (1.0 - t) * prof.z_seam + t * prof.z_arch
         return out.reshape(*shape, 3)
+
+    def normal(self, u: np.ndarray | float, v: np.ndarray | float) -> np.ndarray:
+        """Unit normals of the exact surface at ``(u, v)``, broadcast; float64 (..., 3).
+
+        Analytic: ``dP/du x dP/dv`` of the formulas above, the centre line entering only
+        through its heading and curvature, which have closed forms. Oriented like the
+        mesh's faces: toward the front (−y at the seam). The one degenerate point (the
+        bottom of the seam of a full half-circle arch, where ``dP/dv`` vanishes) is NaN.
+        """
+        u_arr, v_arr = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
+        shape = u_arr.shape
+        u, v = u_arr.ravel(), v_arr.ravel()
+        surf = self
+        p = self.params
+        L, r, k0 = p.half_length, p.radius, surf.kappa0
+        b = 2.0 * u - 1.0
+        t = np.abs(b)
+        ang = math.pi * b  # pi * s / L
+        phi = k0 * L / math.pi * (1.0 - np.cos(ang))
+        kappa = k0 * np.sin(ang)
+        cos_p, sin_p = np.cos(phi), np.sin(phi)
+
+        span = math.pi - 2.0 * surf.theta0  # d theta / d v (the arch angle)
+        theta = surf.theta0 + span * v
+        sin_t, cos_t = np.sin(theta), np.cos(theta)
+        z_arch = r * (math.cos(surf.theta0) - cos_t)
+        w_arch = -r * (sin_t - math.sin(surf.theta0))
+        z_arch_v = r * span * sin_t
+        w_arch_v = -r * span * cos_t
+        if p.match_heights:
+            z_seam, z_seam_v = z_arch, z_arch_v
+        else:
+            z_seam, z_seam_v = p.height * v, np.full_like(v, p.height)
+
+        w = b * w_arch
+        # dP/du: ds/du = 2L along the tangent T (scaled by 1 - w kappa, since dN/ds = -kappa T),
+        # dw/du = 2 w_arch along the plan normal N, and the Grid Fill blend in z.
+        a_t = 2.0 * L * (1.0 - w * kappa)
+        a_n = 2.0 * w_arch
+        pu_x = a_t * cos_p - a_n * sin_p
+        pu_y = a_t * sin_p + a_n * cos_p
+        # dP/dv: along N by c_n = b w_arch', up by the blended heights' derivative.
+        c_n = b * w_arch_v
+        pv_z = (1.0 - t) * z_seam_v + t * z_arch_v
+        # n = dP/du x dP/dv, written out: dP/dv's plan part is c_n N, and T x N is +z.
+        n = np.empty((u.size, 3))
+        n[:, 0] = pu_y * pv_z
+        np.multiply(pu_x, -pv_z, out=n[:, 1])
+        np.multiply(a_t, c_n, out=n[:, 2])
+        if not p.match_heights:
+            pu_z = 2.0 * np.sign(b) * (z_arch - z_seam)
+            n[:, 0] -= pu_z * c_n * cos_p
+            n[:, 1] -= pu_z * c_n * sin_p
+        length = np.sqrt(np.einsum("ij,ij->i", n, n))
+        # The one degenerate point (bottom of the seam of a full half-circle arch, where
+        # dP/dv vanishes) gets no normal; the tracer falls back to the facet's there.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n /= length[:, None]
+        n[length < 1e-12] = np.nan
+        return n.reshape(*shape, 3)

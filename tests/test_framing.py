@@ -1,8 +1,6 @@
-"""Camera and prop placement around the mirror (scurve_geom.framing), without Blender."""
+"""Camera and prop placement around the mirror (scurve_geom.placement.framing), without Blender."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -11,14 +9,13 @@ from hypothesis import strategies as st
 from strategies import mirror_params
 
 from scurve_geom import build_grid, preset
-from scurve_geom.framing import (
+from scurve_geom.placement.framing import (
     VIEWS,
     Box,
     camera_axes,
     camera_position,
     fit_distance,
     prop_layout,
-    sun_direction,
     view_spec,
 )
 
@@ -87,11 +84,3 @@ def test_props_stand_in_front_of_the_concave_half_on_the_ground(name):
 def test_unknown_view_is_named():
     with pytest.raises(ValueError, match="view='side' is unknown"):
         view_spec(box_of(preset("blog-part2")), "side")
-
-
-def test_sun_direction_compass():
-    assert sun_direction(0.0, 0.0) == pytest.approx((0.0, 1.0, 0.0))
-    assert sun_direction(0.0, math.pi / 2) == pytest.approx((1.0, 0.0, 0.0))
-    assert sun_direction(math.pi / 2, 1.0) == pytest.approx((0.0, 0.0, 1.0), abs=1e-12)
-    e, a = 0.3, 2.0
-    assert np.linalg.norm(sun_direction(e, a)) == pytest.approx(1.0)

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from strategies import mirror_params
 
 from scurve_geom import Surface, build_grid, preset
-from scurve_geom.layout import LAYOUTS, aimed_layout, face_plane_layout
-from scurve_geom.rays import PinholeCamera, segments_hit, surface_triangles
+from scurve_geom.placement.layout import LAYOUTS, aimed_layout, face_plane_layout
+from scurve_geom.placement.rays import PinholeCamera, segments_hit, surface_triangles
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -259,3 +259,48 @@ def test_aimed_pictures_lie_on_reflected_camera_rays(params, count, side, back, 
     np.testing.assert_allclose(planes.facing(), -r, atol=1e-9)
     assert (planes.corners()[..., 2] > 0).all()
     assert (np.linalg.det(planes.frames) > 0).all()
+
+
+def random_affine(rng, reflect=False):
+    """A rotation, a non-uniform scale (negative on x if ``reflect``) and a shift."""
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    q *= np.sign(np.linalg.det(q))
+    scale = rng.uniform(0.5, 2.0, 3) * ([-1.0, 1.0, 1.0] if reflect else 1.0)
+    m = np.eye(4)
+    m[:3, :3] = q @ np.diag(scale) @ q.T @ q  # scaled along rotated axes, then turned
+    m[:3, 3] = rng.normal(size=3)
+    return m
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), reflect=st.booleans(),
+       camera=st.sampled_from([FRONT, CONCAVE]))
+def test_transformed_pictures_split_into_rigid_poses_and_shapes(seed, reflect, camera):
+    """Skewed frames (aimed pictures, seen through any mirror matrix) factor into a
+    rigid pose an object keeps exactly and a shape in the plane's own xz plane."""
+    rng = np.random.default_rng(seed)
+    planes = aimed_layout(preset("smooth"), camera, 4)
+    m = random_affine(rng, reflect)
+    moved = planes.transformed(m)
+    # Every point of every picture is mapped by m.
+    np.testing.assert_allclose(moved.corners(), planes.corners() @ m[:3, :3].T + m[:3, 3],
+                               atol=1e-12)
+    np.testing.assert_allclose(moved.mirror_points,
+                               planes.mirror_points @ m[:3, :3].T + m[:3, 3], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(moved.frames[:, :, 1], axis=1), 1.0)
+    assert (np.linalg.det(moved.frames) > 0).all()
+    for placed in (planes, moved):
+        poses, shapes = placed.poses()
+        rot = poses[:, :3, :3]
+        np.testing.assert_allclose(rot @ rot.transpose(0, 2, 1), np.broadcast_to(np.eye(3),
+                                   rot.shape), atol=1e-12)
+        np.testing.assert_allclose(np.linalg.det(rot), 1.0, atol=1e-12)
+        np.testing.assert_allclose(rot @ shapes, placed.frames, atol=1e-12)
+        np.testing.assert_allclose(poses[:, :3, 3], placed.centres)
+        np.testing.assert_allclose(shapes[:, 1], np.broadcast_to([0.0, 1.0, 0.0],
+                                   (len(shapes), 3)), atol=1e-12)
+        assert (np.tril(shapes, -1) == 0).all()
+        assert (np.diagonal(shapes, axis1=1, axis2=2) > 0).all()
+    # The aimed frames are really skewed: a transform of loc/rot/scale could not hold them.
+    _, shapes = planes.poses()
+    assert np.abs(shapes[:, 0, 2]).max() > 1e-3

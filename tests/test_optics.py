@@ -71,7 +71,8 @@ def test_traced_mesh_samples_the_exact_surface():
 
 
 def test_sun_convention_is_the_stages():
-    # DESIGN.md: azimuth 0 toward +y (north), 90 toward +x; elevation above the horizon.
+    # docs/design.md, "The sun": azimuth 0 toward +y (north), 90 toward +x; elevation
+    # above the horizon.
     assert np.allclose(sun_direction(0.0, 0.0), [0, 1, 0], atol=1e-15)
     assert np.allclose(sun_direction(0.0, 90.0), [1, 0, 0], atol=1e-15)
     assert np.allclose(sun_direction(90.0, 123.0), [0, 0, 1], atol=1e-15)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from render_scenes import common, scurve
+from render_scenes import common, scurve, stage_args
 from scurve_geom import PRESETS, preset
+from scurve_geom.stage_params import DEFAULT_SUN_COLOR, RED_SUN_COLOR, StageParams
 
 SCRIPT = Path(scurve.__file__)
 
@@ -34,8 +35,11 @@ def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert a.preset == "smooth" and a.params == preset("smooth")
     assert tuple(a.resolution) == scurve.DEFAULT_RESOLUTION
     assert a.samples == scurve.DEFAULT_SAMPLES
-    assert (a.engine, a.device, a.camera, a.sun_color) == ("cycles", "auto", "front", "daylight")
+    assert (a.engine, a.device, a.camera, a.sun_color) == ("cycles", "auto", "front",
+                                                            DEFAULT_SUN_COLOR)
     assert a.turntable is None and not a.video and a.save_blend is None and a.props
+    # The stage's defaults are the dataclass's: the operator's too.
+    assert a.stage == StageParams()
 
 
 def test_geometry_flags_override_the_preset(tmp_path: Path) -> None:
@@ -52,6 +56,12 @@ def test_every_parameter_has_a_flag() -> None:
     flags = {o for act in scurve.make_parser()._actions for o in act.option_strings}
     for field in scurve.MirrorParams.describe():
         assert "--" + field["name"].replace("_", "-") in flags
+
+
+def test_every_stage_setting_has_a_flag() -> None:
+    flags = {o for act in scurve.make_parser()._actions for o in act.option_strings}
+    for field in StageParams.describe():
+        assert stage_args.flag(field) in flags
 
 
 def test_coarse_presets_get_the_seeds_subdivision(tmp_path: Path) -> None:
@@ -72,11 +82,15 @@ def test_options(tmp_path: Path) -> None:
               "--sun-color", "red", "--turntable", "12", "--video", "--no-props",
               "--save-blend", str(tmp_path / "s.blend"))
     assert tuple(a.resolution) == (64, 36) and a.samples == 4 and a.seed == 7
-    assert (a.engine, a.device, a.camera, a.sun_color) == ("eevee", "cpu", "low", "red")
+    assert (a.engine, a.device, a.camera, a.sun_color) == ("eevee", "cpu", "low", RED_SUN_COLOR)
     assert a.turntable == 12 and a.video and not a.props
+    assert a.stage == StageParams(samples=4, device="cpu", view="low", sun_color=RED_SUN_COLOR,
+                                  props=False)
     a = parse("--out", str(tmp_path / "x.png"), "--sun-elevation", "12.5", "--sun-azimuth",
               "-30", "--sun-strength", "6")
     assert (a.sun_elevation, a.sun_azimuth, a.sun_strength) == (12.5, -30.0, 6.0)
+    assert a.stage == StageParams(sun_elevation=math.radians(12.5),
+                                  sun_azimuth=math.radians(-30.0), sun_strength=6.0)
     assert parse("--out", str(tmp_path / "x.png"), "--sun-color", "1,0.5,0.25").sun_color \
         == (1.0, 0.5, 0.25)
 
@@ -95,9 +109,10 @@ def test_options(tmp_path: Path) -> None:
         (["--sun-color", "2,0,0"], "not a sun colour"),
         (["--sun-color", "purple"], "not a sun colour"),
         (["--video"], "--video needs --turntable"),
-        (["--sun-elevation", "95"], "sun elevation 95.0 is out of range"),
-        (["--sun-strength", "-1"], "sun strength -1.0 must be"),
-        (["--sun-azimuth", "nan"], "sun azimuth nan is not"),
+        (["--sun-elevation", "95"], "--sun-elevation 95 is out of range: allowed -90 to 90"),
+        (["--sun-strength", "-1"], "--sun-strength -1.0 is out of range: allowed 0 to 1000"),
+        (["--sun-azimuth", "nan"], "--sun-azimuth nan is not a number of degrees"),
+        (["--mirror-roughness", "2"], "--mirror-roughness 2.0 is out of range: allowed 0 to 1"),
         (["--turntable", "1"], "at least 2 frames"),
         (["--frobnicate"], "unrecognized arguments"),
     ],

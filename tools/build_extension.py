@@ -92,6 +92,12 @@ def build_wheel(out_dir: Path, work: Path) -> Path:
     return wheels[0]
 
 
+def addon_modules() -> list[str]:
+    """The add-on's modules, subpackages included, as paths relative to it (posix)."""
+    return sorted(p.relative_to(ADDON).as_posix() for p in ADDON.rglob("*.py")
+                  if "__pycache__" not in p.parts)
+
+
 def expected_members(manifest: dict, addon_files: list[str]) -> set[str]:
     """The exact file list the zip must have: manifest, add-on modules, listed wheels."""
     wheels = {w.removeprefix("./") for w in manifest.get("wheels", [])}
@@ -121,8 +127,9 @@ def build(output_dir: Path) -> Path:
         stage = work / "stage"
         stage.mkdir()
         shutil.copy2(MANIFEST, stage / "blender_manifest.toml")
-        addon_files = sorted(p.name for p in ADDON.glob("*.py"))
+        addon_files = addon_modules()
         for name in addon_files:
+            (stage / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ADDON / name, stage / name)
 
         wheel_dir = stage / "wheels"

@@ -1,6 +1,6 @@
 """The sun: its direction from elevation and azimuth, its disc, and where it stands when.
 
-Convention (``DESIGN.md``, "The sun", shared with the Blender stage): elevation above
+Convention (``docs/design.md``, "The sun", shared with the Blender stage): elevation above
 the horizon and azimuth compass style with +y as north, azimuth 0 toward +y and 90°
 toward +x. The direction *to* the sun is ``(cos e sin a, cos e cos a, sin e)``.
 The disc is 0.53° across with uniform radiance (limb darkening is ignored: it moves

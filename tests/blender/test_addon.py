@@ -65,7 +65,7 @@ def assert_mesh_matches(obj, params: MirrorParams) -> None:
 
 
 def assert_modifier(obj, params: MirrorParams) -> None:
-    from blender_addon.operators import MODIFIER_NAME
+    from blender_addon.mirror_object import MODIFIER_NAME
 
     subsurf = [m for m in obj.modifiers if m.type == "SUBSURF"]
     if params.subdivision_levels == 0:

@@ -96,7 +96,9 @@ def test_zip_holds_only_what_blender_needs(extension_zip: Path):
         names = set(zf.namelist())
         sizes = {i.filename: i.file_size for i in zf.infolist()}
         packed = tomllib.loads(zf.read("blender_manifest.toml").decode())
-    addon = {p.name for p in (REPO / "blender_addon").glob("*.py")}
+    addon = {p.relative_to(REPO / "blender_addon").as_posix()
+             for p in (REPO / "blender_addon").rglob("*.py") if "__pycache__" not in p.parts}
+    assert "stage/__init__.py" in addon and "face_planes/__init__.py" in addon
     wheels = {w.removeprefix("./") for w in manifest["wheels"]}
     assert names == {"blender_manifest.toml", *addon, *wheels}
     assert packed["id"] == "scurve_mirror" and packed["blender_version_min"] == "4.2.0"

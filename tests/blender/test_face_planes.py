@@ -131,7 +131,7 @@ def test_preview_strip_and_reroll(mirror):
     # Icon ids are only handed out with a window; the thumbnails' pixels are there anyway.
     assert len(face_planes.preview_icons()) == 3
     faces = face_planes.decode_faces(3, seed=settings.seed)
-    pcoll = face_planes._Preview.collection
+    pcoll = face_planes.preview._Preview.collection
     for i, face in enumerate(faces):
         prev = pcoll[f"face{i}"]
         assert tuple(prev.image_size) == (96, 96)
@@ -167,3 +167,59 @@ def test_visibility_and_camera_layout_options(mirror):
     with pytest.raises(RuntimeError, match="needs a scene camera"):
         bpy.ops.scene.scurve_face_planes()
     assert [o.name for o in face_planes.face_plane_objects(bpy.context.scene)] == names
+
+
+@pytest.mark.parametrize(("layout", "scale"), [("camera", (1.0, 1.0, 1.0)),
+                                               ("camera", (1.2, 1.2, 1.2)),
+                                               ("arc", (1.2, 0.9, 1.1))])
+def test_planes_stay_where_the_layout_put_them(addon, tmp_path, layout, scale):
+    """Aimed pictures are sheared parallelograms; an object transform holds no shear, so
+    the planes must keep their shape through a depsgraph update and a save and reload,
+    around a moved, turned and scaled mirror."""
+    from screen import world_vertices
+
+    bpy.ops.mesh.scurve_mirror_add(preset="smooth")
+    mirror = bpy.context.active_object
+    mirror.location = (1.0, 2.0, 0.0)
+    mirror.rotation_euler = (0.0, 0.0, 0.5)
+    mirror.scale = scale
+    assert bpy.ops.scene.scurve_stage(samples=1) == {"FINISHED"}
+    rng = np.random.default_rng(0)
+    faces = [*face_planes.decode_faces(2, seed=1), rng.random((40, 30, 3))]
+    want_lay = face_planes.placement(bpy.context, mirror, len(faces), layout)
+    face_planes.add_face_planes(bpy.context, mirror, faces, layout=layout)
+    mw = np.array(mirror.matrix_world)
+    want = []
+    for i, rgb in enumerate(faces):
+        aspect = rgb.shape[1] / rgb.shape[0]
+        hw, hh = 0.5 * min(1.0, aspect), 0.5 * min(1.0, 1.0 / aspect)
+        unit = np.array([(-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh)])
+        frame = want_lay.frames[i]
+        local = want_lay.centres[i] + unit[:, :1] * frame[:, 0] + unit[:, 1:] * frame[:, 2]
+        want.append(local @ mw[:3, :3].T + mw[:3, 3])
+    if layout == "camera":
+        _, shapes = want_lay.poses()
+        assert np.abs(shapes[:, 0, 2]).max() > 0.05  # the shear the transform cannot hold
+
+    def planes_now():
+        planes = face_planes.face_plane_objects(bpy.context.scene)
+        return np.array([world_vertices(p) for p in planes])
+
+    bpy.context.view_layer.update()
+    np.testing.assert_allclose(planes_now(), want, atol=1e-5)
+    path = tmp_path / "planes.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    bpy.context.view_layer.update()
+    np.testing.assert_allclose(planes_now(), want, atol=1e-5)
+
+
+def test_camera_layout_refuses_an_unevenly_scaled_mirror(mirror, data_counts):
+    mirror.scale = (1.2, 0.9, 1.1)
+    assert bpy.ops.scene.scurve_stage(samples=1) == {"FINISHED"}
+    before = data_counts()
+    settings = bpy.context.scene.scurve_faces
+    settings.layout = "camera"
+    with pytest.raises(RuntimeError, match=r"is scaled \(1.2, 0.9, 1.1\): apply the scale"):
+        bpy.ops.scene.scurve_face_planes()
+    assert data_counts() == before

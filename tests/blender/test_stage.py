@@ -282,9 +282,9 @@ def test_failure_midway_rolls_back(addon: Any, data_counts: Any, monkeypatch: An
     def broken(*args: Any, **kw: Any) -> Any:
         raise RuntimeError("simulated failure while building the world")
 
-    from blender_addon import stage_world
+    from blender_addon.stage import sky
 
-    monkeypatch.setattr(stage_world, "world", broken)
+    monkeypatch.setattr(sky, "world", broken)
     with pytest.raises(RuntimeError, match="simulated failure"):
         run_stage()
     assert data_counts() == counts

@@ -4,7 +4,7 @@ Positions are in the mirror's own frame (metres; z up, see :mod:`scurve_geom.sur
 :func:`aimed_layout` picks points of the mirror the camera sees, reflects the camera's
 rays there about the exact surface normal, and puts each picture on its reflected ray,
 facing back, shaped so the camera sees it upright and square. :class:`PlacedPlanes` is
-the result, shared with the fixed arrangements of :mod:`scurve_geom.layout` (which
+the result, shared with the fixed arrangements of :mod:`scurve_geom.placement.layout` (which
 re-exports both).
 """
 
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import MirrorParams
+from ..params import MirrorParams
+from ..surface import Surface
 from .rays import (
     PinholeCamera,
     nearest_distance,
@@ -24,10 +25,8 @@ from .rays import (
     segment_distance,
     segments_cross,
     segments_hit,
-    surface_normal,
     surface_triangles,
 )
-from .surface import Surface
 
 __all__ = ["PlacedPlanes", "aimed_layout"]
 
@@ -68,6 +67,56 @@ class PlacedPlanes:
         out[:, 3, 3] = 1.0
         return out
 
+    def transformed(self, matrix: np.ndarray) -> PlacedPlanes:
+        """The same pictures with every point mapped by ``matrix``.
+
+        Parameters
+        ----------
+        matrix : float (4, 4)
+            An affine map (e.g. the mirror object's world matrix: rotation, any scale).
+
+        Returns
+        -------
+        PlacedPlanes
+            Centres, edges and mirror points mapped; each normal is recomputed from the
+            mapped edges (``normalize(height × width)``), so the frames stay what the
+            mesh of a mapped picture is, skew included.
+        """
+        m = np.asarray(matrix, dtype=np.float64)
+        lin, shift = m[:3, :3], m[:3, 3]
+        width = self.frames[:, :, 0] @ lin.T
+        height = self.frames[:, :, 2] @ lin.T
+        normal = np.cross(height, width)
+        normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        points = None if self.mirror_points is None else self.mirror_points @ lin.T + shift
+        return PlacedPlanes(self.centres @ lin.T + shift, np.stack([width, normal, height], 2),
+                            self.mirrored.copy(), points)
+
+    def poses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each picture as a rigid pose and a shape in its own axes.
+
+        An object's transform keeps only location, rotation and scale, so a skewed
+        frame assigned to one is lost (Blender decomposes it); a rigid pose survives
+        exactly and the shape goes into the mesh.
+
+        Returns
+        -------
+        poses : float64 (n, 4, 4)
+            Rotation (proper, orthonormal) and the picture's centre.
+        shapes : float64 (n, 3, 3)
+            Upper triangular with a positive diagonal, ``frames = poses[:, :3, :3] @
+            shapes``; row 1 is ``(0, 1, 0)``: the unit plane (xz) stays in the xz plane,
+            its edges scaled and sheared to the picture's.
+        """
+        q, r = np.linalg.qr(self.frames)
+        sign = np.where(np.diagonal(r, axis1=1, axis2=2) < 0, -1.0, 1.0)
+        q, r = q * sign[:, None, :], r * sign[:, :, None]
+        poses = np.zeros((len(self.centres), 4, 4))
+        poses[:, :3, :3] = q
+        poses[:, :3, 3] = self.centres
+        poses[:, 3, 3] = 1.0
+        return poses, r
+
     def corners(self) -> np.ndarray:
         """The four corners of each picture, float64 (n, 4, 3), metres, counter-clockwise
         from the bottom left as seen from the front."""
@@ -87,6 +136,8 @@ _DISTANCES = np.array([0.35, 0.6, 1.0])
 _MAX_SQUASH = 3.0
 #: Step in (u, v) of the differences that map image offsets to picture offsets.
 _JAC_STEP = 1e-5
+#: Most face planes any layout places (the add-on's and the scripts' limit too).
+MAX_PLANES = 64
 
 
 def aimed_layout(
@@ -140,8 +191,8 @@ def aimed_layout(
         For a count, distance or face_height out of range, or when fewer than
         ``count`` pictures fit (naming how many do).
     """
-    if not 1 <= count <= 64:
-        raise ValueError(f"count={count!r} is out of range: allowed 1 to 64")
+    if not 1 <= count <= MAX_PLANES:
+        raise ValueError(f"count={count!r} is out of range: allowed 1 to {MAX_PLANES}")
     given_height = face_height is not None
     if face_height is None:
         face_height = min(0.3, 0.45 / math.sqrt(count))
@@ -223,7 +274,7 @@ def _candidates(surf: Surface, camera: PinholeCamera, distance: float, height: f
     xy, depth = camera.screen(p)
     d = p - camera.position
     d /= np.linalg.norm(d, axis=1, keepdims=True)
-    n = surface_normal(surf, u, v)
+    n = surf.normal(u, v)
     keep = (depth > 0) & camera.inside(xy, 0.95) & (np.abs(np.sum(d * n, axis=1)) > 0.2)
     u, v, p, xy, d, n = u[keep], v[keep], p[keep], xy[keep], d[keep], n[keep]
     r = reflect(d, n)
@@ -245,7 +296,7 @@ def _candidates(surf: Surface, camera: PinholeCamera, distance: float, height: f
             pp = surf.point(uu, vv)
             dd = pp - camera.position
             dd /= np.linalg.norm(dd, axis=1, keepdims=True)
-            rr = reflect(dd, surface_normal(surf, uu, vv))
+            rr = reflect(dd, surf.normal(uu, vv))
             t = np.sum((q - pp) * r, axis=1) / np.sum(rr * r, axis=1)
             hit = pp + t[:, None] * rr - q
             fs.append(camera.screen(pp)[0])

@@ -1,6 +1,6 @@
 """The stage's materials: polished steel on the mirror, a textured ground, coloured props.
 
-Each material is tagged with its role (:mod:`.stage_tags`) and rebuilt from scratch on
+Each material is tagged with its role (:mod:`.tags`) and rebuilt from scratch on
 every run, so an update never accumulates nodes; untagged materials are never touched.
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import bpy
 
-from . import compat
-from .stage_tags import ROLE_KEY, Created, tagged
+from .. import compat
+from .tags import ROLE_KEY, Created, tagged
 
 #: Linear RGB of the props beside the concave half.
 PROP_COLORS = {

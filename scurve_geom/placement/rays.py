@@ -1,7 +1,9 @@
-"""Rays against the exact mirror: a pinhole camera, surface normals, segment tests.
+"""Rays against the exact mirror: a pinhole camera, reflection, segment tests.
+
+The surface's normals are analytic: :meth:`scurve_geom.Surface.normal`.
 
 Everything is in the mirror's own frame (metres, z up, see :mod:`scurve_geom.surface`).
-Used by :mod:`scurve_geom.layout` to put pictures where a camera sees them reflected.
+Used by :mod:`scurve_geom.placement.layout` to put pictures where a camera sees them reflected.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .surface import Surface
+from ..surface import Surface
 
 __all__ = [
     "PinholeCamera",
@@ -20,14 +22,8 @@ __all__ = [
     "segment_distance",
     "segments_cross",
     "segments_hit",
-    "surface_normal",
     "surface_triangles",
 ]
-
-#: Step in (u, v) of the central differences behind :func:`surface_normal`: the error is
-#: O(step²) ~ 1e-12 relative, far below anything a render resolves.
-_STEP = 1e-6
-
 
 @dataclass(frozen=True)
 class PinholeCamera:
@@ -94,21 +90,6 @@ class PinholeCamera:
     def inside(self, xy: np.ndarray, margin: float = 1.0) -> np.ndarray:
         """Whether image coordinates ``xy`` (..., 2) lie in the frame shrunk by ``margin``."""
         return (np.abs(xy[..., 0]) <= margin * self.aspect) & (np.abs(xy[..., 1]) <= margin)
-
-
-def surface_normal(surf: Surface, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Unit normals of the exact surface at ``(u, v)`` (broadcast), float64 (..., 3).
-
-    Oriented like the mesh's faces: toward the front (−y) at the seam. Central
-    differences of :meth:`Surface.point`, one-sided within a step of the border.
-    """
-    u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
-    u0, u1 = np.clip(u - _STEP, 0, 1), np.clip(u + _STEP, 0, 1)
-    v0, v1 = np.clip(v - _STEP, 0, 1), np.clip(v + _STEP, 0, 1)
-    du = surf.point(u1, v) - surf.point(u0, v)
-    dv = surf.point(u, v1) - surf.point(u, v0)
-    n = np.cross(du, dv)
-    return n / np.linalg.norm(n, axis=-1, keepdims=True)
 
 
 def reflect(d: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 
 import bpy
 
-from . import compat
+from .. import compat
 
 COLLECTION_NAME = "S-Curve Stage"
 #: Custom property naming the role of every ID the stage created.

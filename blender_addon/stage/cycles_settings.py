@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import compat
+from .. import compat
 
 #: Sample multiplier when the Blender build has no denoiser (Debian's, for one): the
 #: denoised 32-sample default reaches ~48 dB at 640x360; 4x the samples halves raw noise.

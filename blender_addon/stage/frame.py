@@ -1,9 +1,10 @@
 """The mirror's frame in Blender, and cameras aimed within it.
 
-The frame is the mirror object's location and rotation (scale taken out, so sizes are
-metres); the wall's extent in it comes from the *evaluated* mesh, modifiers (the
-Subdivision Surface, a Geometry Nodes mirror) included. The placement math itself is
-pure numpy in :mod:`scurve_geom.framing`.
+The frame is the mirror object's location and rotation
+(:func:`.mirror_object.object_frame`: scale taken out, so sizes are metres); the wall's
+extent in it comes from the *evaluated* mesh, modifiers (the Subdivision Surface, a
+Geometry Nodes mirror) included. The placement math itself is pure numpy in
+:mod:`scurve_geom.placement.framing`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 import numpy as np
 from mathutils import Matrix, Vector
 
-from scurve_geom import framing
+from scurve_geom.placement import framing
+
+from .. import mirror_object
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,7 @@ def mirror_frame(mirror: Any, depsgraph: Any | None = None) -> MirrorFrame:
         raise ValueError(f"mirror {mirror.name!r} has non-finite vertex coordinates")
     mw = np.array(mirror.matrix_world, dtype=np.float64)
     world = co @ mw[:3, :3].T + mw[:3, 3]
-    loc, rot, _scale = mirror.matrix_world.decompose()
-    to_world = Matrix.Translation(loc) @ rot.to_matrix().to_4x4()
+    to_world = mirror_object.object_frame(mirror).to_world
     inv = np.array(to_world.inverted(), dtype=np.float64)
     local = world @ inv[:3, :3].T + inv[:3, 3]
     ext = local.max(axis=0) - local.min(axis=0)
@@ -119,11 +121,3 @@ def place_camera(scene: Any, camera: Any, frame: MirrorFrame, view: str) -> None
     cam.clip_start = 0.05
     cam.clip_end = max(1000.0, 20 * dist)
 
-
-def frame_camera(scene: Any, camera: Any, mirror: Any, view: str = "front") -> None:
-    """Aim ``camera`` at ``mirror`` from the named ``view``, fitting it to the frame.
-
-    Fitting uses the scene's current resolution (aspect ratio), so set the resolution
-    first. ``view`` is one of :data:`scurve_geom.framing.VIEWS`.
-    """
-    place_camera(scene, camera, mirror_frame(mirror, depsgraph_of(scene)), view)

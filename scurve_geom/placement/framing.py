@@ -1,20 +1,18 @@
 """Where the stage's cameras and props go around a mirror: pure numpy, no Blender.
 
 Everything here works in the mirror's *frame*: metres, the seam on the z axis, the wall
-standing on its lowest point, its front toward −y (see ``DESIGN.md``). The Blender side
-(``blender_addon.stage_frame``) measures the mirror's evaluated surface in that frame
-and maps the results back to world space.
+standing on its lowest point, its front toward −y (see ``docs/design.md``, "Axes and
+placement"). The Blender side (``blender_addon.stage.frame``) measures the mirror's
+evaluated surface in that frame and maps the results back to world space.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["VIEWS", "Box", "camera_position", "fit_distance", "prop_layout", "sun_direction",
-           "view_spec"]
+__all__ = ["VIEWS", "Box", "camera_position", "fit_distance", "prop_layout", "view_spec"]
 
 #: Camera views, in the order the UI lists them. ``low`` is the seed's view from near the
 #: ground, looking up at the wall.
@@ -164,13 +162,3 @@ def camera_position(
         # Keep the "low" camera at eye level of someone crouching, above the ground.
         cam_pos[2] = max(cam_pos[2], box.lo[2] + 0.15 * box.height)
     return cam_pos, target, dist
-
-
-def sun_direction(elevation: float, azimuth: float) -> tuple[float, float, float]:
-    """Unit vector toward the sun from ``elevation`` and compass ``azimuth`` (radians).
-
-    The sky node's convention (checked by rendering): azimuth 0 puts the sun toward +y,
-    90° toward +x.
-    """
-    ce = math.cos(elevation)
-    return (ce * math.sin(azimuth), ce * math.cos(azimuth), math.sin(elevation))

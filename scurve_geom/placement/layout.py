@@ -6,7 +6,7 @@ stand upright planes facing a point on the mirror; :func:`aimed_layout` works ba
 a known camera: it picks points of the mirror the camera sees, reflects the camera's
 rays there about the exact surface normal, and puts each picture on its reflected ray,
 facing back, shaped so the camera sees it upright and square (in
-:mod:`scurve_geom.reflected`, re-exported here).
+:mod:`scurve_geom.placement.reflected`, re-exported here).
 """
 
 from __future__ import annotations
@@ -16,15 +16,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import MirrorParams
-from .reflected import PlacedPlanes, aimed_layout
-from .surface import Surface
+from ..params import MirrorParams
+from ..surface import Surface
+from .reflected import MAX_PLANES, PlacedPlanes, aimed_layout
 
-__all__ = ["LAYOUTS", "PlacedPlanes", "PlaneLayout", "aimed_layout", "face_plane_layout"]
+__all__ = ["FACE_LAYOUTS", "LAYOUTS", "MAX_PLANES", "VISIBILITIES", "PlacedPlanes",
+           "PlaneLayout", "aimed_layout", "face_plane_layout"]
 
 #: Arrangements of the planes: an arc in front of the concave half, a straight row
 #: parallel to the wall, or a ring around the whole sculpture.
 LAYOUTS = ("arc", "row", "ring")
+#: Every layout Add Face Planes and the scripts offer: ``camera`` aims the planes where
+#: the scene camera sees them in the mirror (:func:`aimed_layout`), then the fixed ones.
+FACE_LAYOUTS = ("camera", *LAYOUTS)
+#: ``reflected``: seen only in reflections; ``visible``: an ordinary object.
+VISIBILITIES = ("reflected", "visible")
 
 
 @dataclass(frozen=True)
@@ -91,8 +97,8 @@ def face_plane_layout(
     ValueError
         For a count out of range, an unknown layout, or a non-positive size/distance.
     """
-    if not 1 <= count <= 64:
-        raise ValueError(f"count={count!r} is out of range: allowed 1 to 64")
+    if not 1 <= count <= MAX_PLANES:
+        raise ValueError(f"count={count!r} is out of range: allowed 1 to {MAX_PLANES}")
     if layout not in LAYOUTS:
         raise ValueError(f"layout={layout!r} is not allowed: choose one of {LAYOUTS}")
     h = params.height

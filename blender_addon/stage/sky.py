@@ -11,10 +11,10 @@ from typing import Any
 
 import bpy
 
-from scurve_geom.framing import sun_direction
+from scurve_geom.optics.sun import sun_direction
 
-from . import compat
-from .stage_tags import ROLE_KEY, Created, tagged
+from .. import compat
+from .tags import ROLE_KEY, Created, tagged
 
 
 def world(scene: Any, made: Created, world_dir: Any, elevation: float, azimuth: float,
@@ -39,7 +39,7 @@ def world(scene: Any, made: Created, world_dir: Any, elevation: float, azimuth: 
     sky = tree.nodes.new("ShaderNodeTexSky")
     bg.location, sky.location = (-250, 0), (-550, 0)
     # The sky node works in world axes; turn the frame's azimuth into a world one.
-    d = world_dir(sun_direction(elevation, azimuth))
+    d = world_dir(sun_direction(math.degrees(elevation), math.degrees(azimuth)))
     # The sun lamp lights the scene; a sky sun disc too would double it and show a
     # second sun in the mirror.
     compat.configure_sky(
