@@ -79,8 +79,17 @@ class _Data:
             self.stream = ImageFolderStream(cfg.data, "train", limit=cfg.n_train)
             test_stream = ImageFolderStream(cfg.data, "test", limit=cfg.n_test)
             imgs = list(test_stream.iter_images())
-            if not imgs or len(self.stream) == 0:
-                raise ValueError(f"no readable train/test images in {cfg.data}")
+            if not imgs and len(self.stream) == 0:
+                raise ValueError(f"no readable images in {cfg.data}")
+            if not imgs:
+                share = round(100 * test_stream.test_fraction)
+                raise ValueError(
+                    f"{cfg.data}: {len(self.stream)} images in the train split, none readable "
+                    f"in the test split (a hash of each file name puts about {share} % of "
+                    f"the files there): add images, at least {round(100 / max(share, 1))}")
+            if len(self.stream) == 0:
+                raise ValueError(f"{cfg.data}: no images in the train split, "
+                                 f"{len(imgs)} in the test split: add images")
             self.test = np.stack(imgs)
             self.skipped_test = test_stream.skipped
 
