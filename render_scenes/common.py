@@ -21,7 +21,7 @@ from scurve_geom.cli_common.atomic import temp_beside
 from scurve_geom.cli_common.usage import OneLineParser as Parser
 from scurve_geom.cli_common.usage import UsageError
 
-__all__ = ["Parser", "UsageError", "render_png", "script_argv", "script_main",
+__all__ = ["Parser", "UsageError", "render_png", "save_blend", "script_argv", "script_main",
            "temp_beside", "writable_folder"]
 
 
@@ -58,6 +58,24 @@ def render_png(bpy: Any, scene: Any, path: Path) -> None:
         if not os.path.getsize(tmp):
             # A render cancelled inside Blender returns without writing the image.
             raise RuntimeError(f"the render of {path} was cancelled or wrote nothing")
+
+
+def save_blend(bpy: Any, path: Path) -> None:
+    """Save a copy of the open file to ``path`` (a .blend), appearing there only when complete.
+
+    Blender writes ``FILE@`` and renames it itself; the copy goes to a hidden temporary name
+    first (removed again before Blender writes, so no ``.blend1`` backup of it is made), and
+    both names are tracked so a signal leaves neither behind.
+    """
+    with atomic.atomic_outputs(path) as (tmp,):
+        os.unlink(tmp)
+        atomic.track(tmp + "@")
+        try:
+            bpy.ops.wm.save_as_mainfile(filepath=str(Path(tmp).resolve()), copy=True)
+        finally:
+            atomic.discard(tmp + "@")
+        if not os.path.exists(tmp):
+            raise RuntimeError(f"Blender did not write {path}")
 
 
 def script_main(

@@ -37,6 +37,7 @@ from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
     render_png,
+    save_blend,
     script_main,
     temp_beside,
     writable_folder,
@@ -46,6 +47,7 @@ from render_scenes.face_planes import (  # noqa: E402
     check_face_arguments,
     place_faces,
 )
+from render_scenes.limits import check_limits  # noqa: E402
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
 from scurve_geom.framing import VIEWS  # noqa: E402  (the stage's camera views)
@@ -170,6 +172,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
     animate.check_arguments(args)
+    check_limits(args)
     if args.video and args.turntable is None and args.animate is None:
         raise UsageError("--video needs --turntable N or --animate (the video is made from "
                          "their frames)")
@@ -323,7 +326,7 @@ def render(args: argparse.Namespace) -> int:
         with staged_scene(args) as (scene, mirror):
             _report(scene, mirror, args)
             if args.save_blend is not None:
-                bpy.ops.wm.save_as_mainfile(filepath=str(args.save_blend.resolve()), copy=True)
+                save_blend(bpy, args.save_blend)
             if args.animate is not None:
                 frames = animate.render_frames(bpy, scene, mirror, args, _progress)
                 if args.video:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .usage import UsageError
 
-__all__ = ["atomic_outputs", "check_output", "pending_files", "remove_pending",
-           "temp_beside", "write_atomically"]
+__all__ = ["atomic_outputs", "check_output", "commit", "discard", "pending_files",
+           "remove_pending", "temp_beside", "track", "write_atomically"]
 
 _PENDING: set[str] = set()
 #: Held while temporary files are renamed or removed, so that a signal ending the process
@@ -101,6 +101,13 @@ def commit(pairs: Sequence[tuple[str, Path]]) -> None:
                 _PENDING.discard(tmp)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def track(path: str) -> None:
+    """Count ``path`` (a writer's own side file, e.g. Blender's ``FILE@``) as in flight, so
+    :func:`remove_pending` removes it too; :func:`discard` it when done."""
+    with LOCK:
+        _PENDING.add(str(path))
 
 
 def pending_files() -> list[str]:
