@@ -302,3 +302,49 @@ def test_closed_pipe_is_quiet(tmp_path: Path, argv: list[str]) -> None:
     proc.wait(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert proc.returncode in (0, 141)
+
+
+# -- the render scripts: everything below is refused before Blender is needed ---------------
+
+SCURVE = str(REPO / "render_scenes" / "scurve.py")
+FACES = str(REPO / "render_scenes" / "face_planes.py")
+RENDER = [
+    ([SCURVE, "--turntable", "100000", "--out", "tt"],
+     "--turntable 100000 is out of range: allowed 2 to 3600 frames"),
+    ([SCURVE, "--animate", "s_amplitude=0:0.9", "--frames", "1000000", "--out", "an"],
+     "--frames 1000000 is out of range: allowed 2 to 3600 frames"),
+    ([SCURVE, "--samples", "1000000000", "--out", "x.png"], "allowed 1 to 65536 samples"),
+    ([SCURVE, "--seed", "-1", "--out", "x.png"], "--seed -1 is out of range: allowed 0"),
+    ([SCURVE, "--face-seed", "-1", "--out", "x.png"], "--face-seed -1 is out of range"),
+    ([SCURVE, "--sun-strength", "inf", "--out", "x.png"], "sun strength inf"),
+    ([SCURVE, "--sun-strength", "1e9", "--out", "x.png"], "allowed 0 to 1000 W/m²"),
+    ([SCURVE, "--sun-azimuth", "1e12", "--out", "x.png"], "allowed -360 to 720 degrees"),
+    ([SCURVE, "--fps", "100000", "--turntable", "4", "--out", "tt"], "allowed 1 to 240"),
+    ([SCURVE, "--face-boundary", "nan", "--face-planes", "2", "--out", "x.png"],
+     "--face-boundary nan is out of range"),
+    ([SCURVE, "--face-planes", "2", "--decoder", "{in}/truncated.npz", "--out", "x.png"],
+     "--decoder: "),
+    ([SCURVE, "--face-planes", "2", "--decoder", "{in}/notes.txt", "--out", "x.png"],
+     "not a readable .npz decoder"),
+    ([SCURVE, "--out", "/proc/x.png"], "cannot write"),
+    ([SCURVE, "--out", "x.png", "--save-blend", "/proc/s.blend"], "cannot write"),
+    ([FACES, "--blend", "{in}/model.blend", "--save", "o.blend"], "is not a .blend file"),
+    ([FACES, "--blend", "{in}/notes.txt", "--save", "o.blend"], "is not a .blend file"),
+    ([FACES, "--blend", "{in}/missing.blend", "--save", "o.blend"], "no such file"),
+    ([FACES, "--decoder", "{in}/foreign.npz", "--save", "o.blend"], "not a readable .npz"),
+    ([FACES, "--face-emission", "-1", "--save", "o.blend"], "--face-emission -1 is out of"),
+    ([FACES, "--face-seed", "99999999999", "--save", "o.blend"], "--face-seed"),
+    ([FACES, "--save", "/proc/o.blend"], "cannot write"),
+    ([FACES, "--render", "o.jpg"], "must end in .png"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), RENDER)
+def test_render_scripts_refuse(tmp_path: Path, inputs: Path, argv: list[str],
+                               message: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = [a.replace("{in}", str(inputs)) for a in argv]
+    r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=out,
+                       timeout=300, env=_env())
+    check_refused(r, message, out)
