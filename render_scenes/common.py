@@ -90,7 +90,20 @@ def script_main(
     ``usage`` is how to start the script under Blender, for the message shown when the
     Python running it has no ``bpy`` module.
     """
-    signals.install()
+    old = signals.install()
+    try:
+        return _script_main(prog, parse, run, usage, argv)
+    finally:
+        signals.restore(old)
+
+
+def _script_main(
+    prog: str,
+    parse: Callable[[Sequence[str]], argparse.Namespace],
+    run: Callable[[argparse.Namespace], int],
+    usage: str,
+    argv: Sequence[str] | None,
+) -> int:
     try:
         args = parse(script_argv(argv))
     except UsageError as exc:

@@ -24,7 +24,7 @@ from .build import build_mesh
 from .cli_common.atomic import atomic_outputs
 from .cli_common.atomic import check_output as _check_writable
 from .cli_common.signals import cli_main
-from .cli_common.usage import OneLineParser, UsageError
+from .cli_common.usage import OneLineParser, UsageError, check_range
 from .params import PRESETS, MirrorParams, preset
 
 __all__ = [
@@ -159,8 +159,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         check_output(args.preview, (".png",), "--preview")
         if importlib.util.find_spec("matplotlib") is None:
             raise UsageError("--preview needs matplotlib: pip install matplotlib")
-    if args.thickness < 0 or not math.isfinite(args.thickness):
-        raise UsageError(f"thickness={args.thickness!r} is out of range: allowed >= 0 metres")
+    # A wall thicker than a metre is not a mirror to print; a typo must not build one.
+    check_range("--thickness", args.thickness, 0.0, 1.0, "metres")
     try:
         params = params_from_args(args)
     except ValueError as exc:

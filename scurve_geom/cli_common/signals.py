@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from . import atomic
 from .usage import UsageError
 
-__all__ = ["Interrupted", "cli_main", "exit_status", "hard_stop", "install"]
+__all__ = ["Interrupted", "cli_main", "exit_status", "hard_stop", "install", "restore"]
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -54,12 +54,20 @@ def _raise(signum: int, frame: Any) -> None:
     raise Interrupted(signum)
 
 
-def install() -> None:
-    """SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; else a no-op)."""
+def install() -> dict[int, Any]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; else a no-op).
+
+    Returns the handlers replaced, for :func:`restore`."""
     if threading.current_thread() is not threading.main_thread():
-        return
-    for s in SIGNALS:
-        signal.signal(s, _raise)
+        return {}
+    return {s: signal.signal(s, _raise) for s in SIGNALS}
+
+
+def restore(old: dict[int, Any]) -> None:
+    """Put back the handlers :func:`install` replaced (a CLI called in-process, e.g. from a
+    test, leaves its caller's signal handling as it was)."""
+    for s, h in old.items():
+        signal.signal(s, h if h is not None else signal.SIG_DFL)
 
 
 def _quiet_stdout() -> None:
@@ -77,7 +85,7 @@ def cli_main(prog: str, run: Callable[[Sequence[str] | None], int],
     :class:`UsageError` or ``OSError``; 130/143 with ``PROG: interrupted`` after SIGINT or
     SIGTERM; 141, silently, when stdout's reader has gone.
     """
-    install()
+    old = install()
     try:
         status = run(argv)
         # Flush inside the try: a closed pipe otherwise surfaces at interpreter exit.
@@ -92,6 +100,8 @@ def cli_main(prog: str, run: Callable[[Sequence[str] | None], int],
     except (UsageError, OSError) as exc:
         _say(f"{prog}: error: {_one_line(exc)}")
         return 2
+    finally:
+        restore(old)
 
 
 def _one_line(exc: BaseException) -> str:
