@@ -50,6 +50,7 @@ from render_scenes.face_planes import (  # noqa: E402
 from render_scenes.limits import check_limits  # noqa: E402
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
+from scurve_geom.cli_common.atomic import atomic_outputs  # noqa: E402
 from scurve_geom.framing import VIEWS  # noqa: E402  (the stage's camera views)
 from scurve_geom.params import SMOOTH_LEVELS, look_levels  # noqa: E402
 
@@ -325,7 +326,8 @@ def render(args: argparse.Namespace) -> int:
     try:
         with staged_scene(args) as (scene, mirror):
             _report(scene, mirror, args)
-            if args.save_blend is not None:
+            still = args.turntable is None and args.animate is None
+            if args.save_blend is not None and not still:
                 save_blend(bpy, args.save_blend)
             if args.animate is not None:
                 frames = animate.render_frames(bpy, scene, mirror, args, _progress)
@@ -334,9 +336,14 @@ def render(args: argparse.Namespace) -> int:
                     _encode_video(bpy, compat, frames, video, tuple(args.resolution), args.fps)
                     print(f"{PROG}: wrote {video}", file=sys.stderr)
                 return 0
-            if args.turntable is None:
+            if still:
+                # The picture and the .blend together or neither.
+                outputs = [p for p in (args.out, args.save_blend) if p is not None]
                 started = time.perf_counter()
-                render_png(bpy, scene, args.out)
+                with atomic_outputs(*outputs) as tmps:
+                    if args.save_blend is not None:
+                        save_blend(bpy, Path(tmps[1]))
+                    render_png(bpy, scene, Path(tmps[0]))
                 _progress(1, 1, started, time.perf_counter() - started)
                 print(f"{PROG}: wrote {args.out}", file=sys.stderr)
                 return 0
