@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 from tqdm import tqdm
 
+from scurve_geom.cli_common.atomic import write_atomically, write_text_atomically
+
 from .adversarial import (
     PatchDiscriminator,
     adaptive_weight,
@@ -153,7 +155,7 @@ def _plot(out: Path, rows: list[dict]) -> None:
     ax[1].set(xlabel="epoch", ylabel="per-pixel recon loss", title="reconstruction")
     ax[1].legend()
     fig.tight_layout()
-    fig.savefig(out / "loss.png", dpi=80)
+    write_atomically(out / "loss.png", lambda tmp: fig.savefig(tmp, dpi=80))
 
 
 def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, path: Path,
@@ -166,7 +168,8 @@ def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, pat
     with torch.no_grad():
         y = to_images(model(to_tensor(x))[0])
     rows = [np.concatenate(list(a), axis=1) for a in (clean, x, y)]
-    Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8)).save(path)
+    im = Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8))
+    write_atomically(path, lambda tmp: im.save(tmp, format="PNG"))
 
 
 def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None) -> Path:
@@ -227,7 +230,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             disc.load_state_dict(ck["disc"])
             d_opt.load_state_dict(ck["disc_optimizer"])
         disc.train()
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    write_text_atomically(out / "config.json", json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0
     model.train()
@@ -314,7 +317,10 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
 
 
 def _write_log(out: Path, rows: list[dict]) -> None:
-    with open(out / LOG_CSV, "w", newline="") as f:
-        w = csv.DictWriter(f, LOG_FIELDS)
-        w.writeheader()
-        w.writerows(rows)
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, LOG_FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+
+    write_atomically(out / LOG_CSV, write)

@@ -21,7 +21,7 @@ from pathlib import Path
 from .usage import UsageError
 
 __all__ = ["atomic_outputs", "check_output", "commit", "discard", "pending_files",
-           "remove_pending", "temp_beside", "track", "write_atomically"]
+           "remove_pending", "temp_beside", "track", "write_atomically", "write_text_atomically"]
 
 _PENDING: set[str] = set()
 #: Held while temporary files are renamed or removed, so that a signal ending the process
@@ -156,6 +156,16 @@ def atomic_outputs(*paths: str | os.PathLike[str]) -> Iterator[list[str]]:
     finally:
         for tmp in tmps:
             discard(tmp)
+
+
+def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """``path.write_text(text)``, whole or not at all."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as fh:
+            fh.write(text)
+
+    write_atomically(path, write)
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
