@@ -1,7 +1,15 @@
 """``python -m latent_faces``: see :mod:`latent_faces.cli`."""
 
-import sys
+from collections.abc import Callable
 
-from .cli import main
+from scurve_geom.cli_common.signals import run_module
 
-sys.exit(main())
+
+def _load() -> Callable[[], int]:
+    # Imported here, under run_module's signal handling: the slow part of a start.
+    from .cli import main
+
+    return main
+
+
+run_module("latent_faces", _load)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -245,8 +247,10 @@ class NumpyDecoder:
         try:
             with np.load(path, allow_pickle=False) as z:
                 files = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as e:
-            raise ValueError(f"{path}: not a readable .npz decoder ({e})") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+            # A truncated download is a BadZipFile or a zlib/EOF error, not an OSError.
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0]
+            raise ValueError(f"{path}: not a readable .npz decoder ({first})") from None
         if "header" not in files:
             raise ValueError(f"{path}: no 'header' entry, not a latent_faces decoder export")
         try:

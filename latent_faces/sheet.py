@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+# scurve_geom ships beside latent_faces (the same wheel); this needs only the standard library.
+from scurve_geom.cli_common.atomic import write_atomically
 
 __all__ = ["contact_sheet", "save_png"]
 
@@ -56,10 +58,4 @@ def save_png(path, images, cols: int = 8, palette: bool = False) -> None:
     im = Image.fromarray(contact_sheet(images, cols))
     if palette:
         im = im.quantize(256, dither=Image.Dither.NONE)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        im.save(tmp, format="PNG", optimize=palette)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomically(Path(path), lambda tmp: im.save(tmp, format="PNG", optimize=palette))

@@ -1,6 +1,8 @@
-"""What the render scripts share: one-line usage errors, output checks, atomic PNGs.
+"""What the render scripts share: one-line usage errors, output checks, atomic PNGs, and
+how a script ends (status 2 for bad input, 130/143 after Ctrl-C/SIGTERM, 1 on failure).
 
-Importable without Blender, so argument handling is tested anywhere.
+Importable without Blender, so argument handling is tested anywhere. The pieces every CLI
+shares live in :mod:`scurve_geom.cli_common`; this module adapts them to Blender scripts.
 """
 
 from __future__ import annotations
@@ -12,20 +14,15 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-__all__ = ["Parser", "UsageError", "render_png", "script_argv", "script_main",
+from scurve_geom.cli_common import atomic, signals
+from scurve_geom.cli_common.atomic import temp_beside
+from scurve_geom.cli_common.usage import OneLineParser as Parser
+from scurve_geom.cli_common.usage import UsageError
+
+__all__ = ["Parser", "UsageError", "render_png", "save_blend", "script_argv", "script_main",
            "temp_beside", "writable_folder"]
-
-
-class UsageError(Exception):
-    """A bad argument: one line on stderr, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse prints its whole usage block; scripts and tests want one line.
-        raise UsageError(message)
 
 
 def writable_folder(folder: Path, what: str) -> None:
@@ -52,28 +49,33 @@ def script_argv(argv: Sequence[str] | None = None) -> list[str]:
     return sys.argv[1:]
 
 
-def temp_beside(path: Path, suffix: str) -> str:
-    """A new empty file next to ``path`` with the permissions a plain ``open`` would give."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    # mkstemp makes 0600 files; the renamed result should look like any other output.
-    os.chmod(tmp, 0o666 & ~umask)
-    return tmp
-
-
 def render_png(bpy: Any, scene: Any, path: Path) -> None:
     """Render the current frame to ``path``, appearing there only when complete."""
-    tmp = temp_beside(path, ".png")
-    try:
+    with atomic.atomic_outputs(path) as (tmp,):
         scene.render.filepath = tmp
         scene.render.use_file_extension = False
         bpy.ops.render.render(write_still=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if not os.path.getsize(tmp):
+            # A render cancelled inside Blender returns without writing the image.
+            raise RuntimeError(f"the render of {path} was cancelled or wrote nothing")
+
+
+def save_blend(bpy: Any, path: Path) -> None:
+    """Save a copy of the open file to ``path`` (a .blend), appearing there only when complete.
+
+    Blender writes ``FILE@`` and renames it itself; the copy goes to a hidden temporary name
+    first (removed again before Blender writes, so no ``.blend1`` backup of it is made), and
+    both names are tracked so a signal leaves neither behind.
+    """
+    with atomic.atomic_outputs(path) as (tmp,):
+        os.unlink(tmp)
+        atomic.track(tmp + "@")
+        try:
+            bpy.ops.wm.save_as_mainfile(filepath=str(Path(tmp).resolve()), copy=True)
+        finally:
+            atomic.discard(tmp + "@")
+        if not os.path.exists(tmp):
+            raise RuntimeError(f"Blender did not write {path}")
 
 
 def script_main(
@@ -88,19 +90,43 @@ def script_main(
     ``usage`` is how to start the script under Blender, for the message shown when the
     Python running it has no ``bpy`` module.
     """
+    old = signals.install()
+    try:
+        return _script_main(prog, parse, run, usage, argv)
+    finally:
+        signals.restore(old)
+
+
+def _script_main(
+    prog: str,
+    parse: Callable[[Sequence[str]], argparse.Namespace],
+    run: Callable[[argparse.Namespace], int],
+    usage: str,
+    argv: Sequence[str] | None,
+) -> int:
     try:
         args = parse(script_argv(argv))
     except UsageError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return signals.exit_status(exc)
     try:
         import bpy  # noqa: F401
     except ImportError:
         print(f"{prog}: error: needs Blender: run `{usage}` or a Python with the bpy module "
               "(.venv-bpy45)", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return signals.exit_status(exc)
     try:
-        return run(args)
+        # Blender's render loop swallows the KeyboardInterrupt a Ctrl-C raises in Cycles'
+        # Python and renders on: end the process from a watcher thread instead, leaving
+        # only whole files (scurve_geom.cli_common.signals.hard_stop).
+        with signals.hard_stop(prog):
+            return run(args)
     except Exception:
         # `blender -b -P script.py` exits 0 after an uncaught exception; a caller (a shell
         # script, CI, a farm) must see the failure, so the script says it with its status.

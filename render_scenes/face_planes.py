@@ -30,9 +30,12 @@ from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
     render_png,
+    save_blend,
     script_main,
     writable_folder,
 )
+from render_scenes.limits import FACE_FLAGS, check_limits  # noqa: E402
+from scurve_geom.cli_common.atomic import atomic_outputs  # noqa: E402
 from scurve_geom.placement.layout import FACE_LAYOUTS, MAX_PLANES, VISIBILITIES  # noqa: E402
 
 PROG = "face_planes.py"
@@ -80,10 +83,16 @@ def check_face_arguments(args: argparse.Namespace) -> None:
         raise UsageError(f"face folder {str(args.faces)!r} does not exist")
     if args.decoder is not None and not args.decoder.is_file():
         raise UsageError(f"decoder file {str(args.decoder)!r} does not exist")
-    if not args.face_boundary > 0:
-        raise UsageError(f"--face-boundary {args.face_boundary} must be > 0")
-    if not args.face_emission >= 0:
-        raise UsageError(f"--face-emission {args.face_emission} must be >= 0")
+    if args.decoder is not None:
+        # Read it now (numpy only, a fraction of a second): a truncated or foreign file is
+        # one line before Blender starts, not a traceback after the scene is built.
+        from latent_faces import NumpyDecoder
+
+        try:
+            NumpyDecoder.load(args.decoder)
+        except ValueError as exc:
+            raise UsageError(f"--decoder: {exc}") from None
+    check_limits(args, FACE_FLAGS)
     if args.face_mode == "interpolate" and 0 < args.face_planes < 2:
         raise UsageError("--face-mode interpolate needs --face-planes 2 or more")
 
@@ -118,6 +127,23 @@ def place_faces(context: Any, mirror: Any, args: argparse.Namespace) -> list[Any
     return planes
 
 
+#: How a .blend begins: plain, or compressed with gzip (up to 2.x) or Zstandard (3.0+).
+BLEND_MAGICS = (b"BLENDER", b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+
+
+def check_blend_file(path: Path) -> None:
+    """Refuse (:class:`UsageError`) a ``--blend`` that is missing or not a .blend file."""
+    if not path.is_file():
+        raise UsageError(f"--blend: cannot open {str(path)!r}: no such file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(7)
+    except OSError as exc:
+        raise UsageError(f"--blend: cannot open {str(path)!r}: {exc.strerror}") from None
+    if not head.startswith(BLEND_MAGICS):
+        raise UsageError(f"--blend: {str(path)!r} is not a .blend file")
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description="Add autoencoder face planes to an S-curve mirror "
                 ".blend, headless.",
@@ -140,8 +166,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError("--face-planes 0 adds nothing: give 1 or more")
     if args.save is None and args.render is None:
         raise UsageError("nothing to write: give --save OUT.blend and/or --render OUT.png")
-    if args.blend is not None and not args.blend.is_file():
-        raise UsageError(f"cannot open {str(args.blend)!r}: no such file")
+    if args.blend is not None:
+        check_blend_file(args.blend)
     for path, suffix, flag in ((args.save, ".blend", "--save"), (args.render, ".png", "--render")):
         if path is not None:
             if path.suffix.lower() != suffix:
@@ -175,16 +201,36 @@ def run(args: argparse.Namespace) -> int:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
         print(f"{PROG}: placed {len(planes)} face planes around {mirror.name}", file=sys.stderr)
-        if args.save is not None:
-            bpy.ops.wm.save_as_mainfile(filepath=str(args.save.resolve()), copy=True)
-            print(f"{PROG}: wrote {args.save}", file=sys.stderr)
-        if args.render is not None:
-            render_png(bpy, bpy.context.scene, args.render)
-            print(f"{PROG}: wrote {args.render}", file=sys.stderr)
+        outputs = [p for p in (args.save, args.render) if p is not None]
+        # The .blend and the picture together or neither: a render that fails (a file set
+        # up for a denoiser this Blender lacks, a signal) must not leave the .blend behind.
+        with atomic_outputs(*outputs) as tmps:
+            tmp_for = dict(zip(outputs, map(Path, tmps), strict=True))
+            if args.save is not None:
+                save_blend(bpy, tmp_for[args.save])
+            if args.render is not None:
+                _fit_denoiser(bpy.context.scene)
+                render_png(bpy, bpy.context.scene, tmp_for[args.render])
+        for path in outputs:
+            print(f"{PROG}: wrote {path}", file=sys.stderr)
         return 0
     finally:
         # A class left registered makes bpy 4.2 crash and 4.5 hang at interpreter exit.
         blender_addon.unregister()
+
+
+def _fit_denoiser(scene: Any) -> None:
+    """Render without denoising when the file asks for a denoiser this Blender lacks
+    (Debian's has no OpenImageDenoise), saying so: the render would fail otherwise. Only
+    the render changes; a saved .blend keeps the file's settings."""
+    from blender_addon import compat
+
+    if scene.render.engine != "CYCLES" or not scene.cycles.use_denoising:
+        return
+    if compat.cycles_denoiser(scene.cycles) is None:
+        scene.cycles.use_denoising = False
+        print(f"{PROG}: note: this Blender has no OpenImageDenoise: rendering without "
+              "denoising", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,7 @@ from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
     render_png,
+    save_blend,
     script_main,
     temp_beside,
     writable_folder,
@@ -46,9 +47,11 @@ from render_scenes.face_planes import (  # noqa: E402
     check_face_arguments,
     place_faces,
 )
+from render_scenes.limits import check_limits  # noqa: E402
 from render_scenes.stage_args import add_stage_arguments, stage_from_args  # noqa: E402
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
+from scurve_geom.cli_common.atomic import atomic_outputs  # noqa: E402
 from scurve_geom.params import SMOOTH_LEVELS, look_levels  # noqa: E402
 from scurve_geom.stage_params import StageParams  # noqa: E402
 
@@ -132,6 +135,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if args.turntable is not None and args.turntable < 2:
         raise UsageError(f"--turntable {args.turntable}: an orbit needs at least 2 frames")
     animate.check_arguments(args)
+    check_limits(args)
     if args.video and args.turntable is None and args.animate is None:
         raise UsageError("--video needs --turntable N or --animate (the video is made from "
                          "their frames)")
@@ -277,8 +281,9 @@ def render(args: argparse.Namespace) -> int:
     try:
         with staged_scene(args) as (scene, mirror):
             _report(scene, mirror, args)
-            if args.save_blend is not None:
-                bpy.ops.wm.save_as_mainfile(filepath=str(args.save_blend.resolve()), copy=True)
+            still = args.turntable is None and args.animate is None
+            if args.save_blend is not None and not still:
+                save_blend(bpy, args.save_blend)
             if args.animate is not None:
                 frames = animate.render_frames(bpy, scene, mirror, args, _progress)
                 if args.video:
@@ -286,9 +291,14 @@ def render(args: argparse.Namespace) -> int:
                     _encode_video(bpy, compat, frames, video, tuple(args.resolution), args.fps)
                     print(f"{PROG}: wrote {video}", file=sys.stderr)
                 return 0
-            if args.turntable is None:
+            if still:
+                # The picture and the .blend together or neither.
+                outputs = [p for p in (args.out, args.save_blend) if p is not None]
                 started = time.perf_counter()
-                render_png(bpy, scene, args.out)
+                with atomic_outputs(*outputs) as tmps:
+                    if args.save_blend is not None:
+                        save_blend(bpy, Path(tmps[1]))
+                    render_png(bpy, scene, Path(tmps[0]))
                 _progress(1, 1, started, time.perf_counter() - started)
                 print(f"{PROG}: wrote {args.out}", file=sys.stderr)
                 return 0

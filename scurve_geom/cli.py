@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from .build import build_mesh
+from .cli_common.atomic import atomic_outputs
+from .cli_common.atomic import check_output as _check_writable
+from .cli_common.signals import cli_main
+from .cli_common.usage import OneLineParser, UsageError, check_range
 from .params import PRESETS, MirrorParams, preset
 
 __all__ = [
@@ -37,14 +41,8 @@ __all__ = [
 FORMATS = (".obj", ".ply", ".stl", ".glb")
 
 
-class UsageError(Exception):
-    """A bad argument or value: reported in one line, exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # argparse prints the whole usage block; a CLI used from scripts wants one line.
-        raise UsageError(message)
+#: The one-line parser (kept under its old name for the modules that import it).
+_Parser = OneLineParser
 
 
 def _flag(name: str) -> str:
@@ -156,11 +154,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.out is None and not args.check and args.preview is None:
         raise UsageError("nothing to do: give --out FILE, --check or --preview PNG")
     if args.out is not None:
-        _check_output(args.out, FORMATS)
+        check_output(args.out, FORMATS)
     if args.preview is not None:
-        _check_output(args.preview, (".png",))
-    if args.thickness < 0 or not math.isfinite(args.thickness):
-        raise UsageError(f"thickness={args.thickness!r} is out of range: allowed >= 0 metres")
+        check_output(args.preview, (".png",), "--preview")
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--preview needs matplotlib: pip install matplotlib")
+    # A wall thicker than a metre is not a mirror to print; a typo must not build one.
+    check_range("--thickness", args.thickness, 0.0, 1.0, "metres")
     try:
         params = params_from_args(args)
     except ValueError as exc:
@@ -169,54 +169,43 @@ def run(argv: Sequence[str] | None = None) -> int:
     mesh = build_mesh(params)
     if args.check:
         print(mesh.check())
-    if args.out is not None:
-        from .export import export
+    outputs = [p for p in (args.out, args.preview) if p is not None]
+    # Both files or neither: each is written under a temporary name, renamed at the end.
+    with atomic_outputs(*outputs) as tmps:
+        tmp_for = dict(zip(outputs, map(Path, tmps), strict=True))
+        if args.out is not None:
+            from .export import export
 
-        export(mesh, args.out, thickness=args.thickness)
+            export(mesh, tmp_for[args.out], thickness=args.thickness)
+        if args.preview is not None:
+            from .preview import draw_preview
+
+            draw_preview(mesh, tmp_for[args.preview], title=f"preset {args.preset}")
+    if args.out is not None:
         solid = ", solidified" if args.thickness > 0 else ""
         print(f"wrote {args.out} ({mesh.n_vertices} vertices, {mesh.n_faces} quads{solid})",
               file=sys.stderr)
     if args.preview is not None:
-        from .preview import draw_preview
-
-        draw_preview(mesh, args.preview, title=f"preset {args.preset}")
         print(f"wrote {args.preview}", file=sys.stderr)
     return 0
 
 
-def check_output(path: Path, suffixes: Sequence[str]) -> None:
-    """Refuse (:class:`UsageError`) an output of the wrong kind or in a missing folder."""
-    _check_output(path, suffixes)
+def check_output(path: Path, suffixes: Sequence[str], flag: str = "--out") -> None:
+    """Refuse (:class:`UsageError`) an output of the wrong kind, in a missing or read-only
+    folder, or that is a folder: before any work is done."""
+    _check_writable(path, suffixes, flag)
 
 
-def _check_output(path: Path, suffixes: Sequence[str]) -> None:
-    if path.suffix.lower() not in suffixes:
-        raise UsageError(f"cannot write {str(path)!r}: unknown extension {path.suffix!r}, "
-                         f"use one of {', '.join(suffixes)}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+_check_output = check_output
 
 
 def guarded_main(
     run_fn: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None, prog: str
 ) -> int:
-    """Run a CLI's ``run_fn``: bad input or an unwritable file is one line on stderr and
-    status 2; a reader that stops early (``| head``) ends it quietly, as Unix tools do."""
-    try:
-        status = run_fn(argv)
-        # Flush inside the try: a closed pipe otherwise surfaces at interpreter exit.
-        sys.stdout.flush()
-        return status
-    except BrokenPipeError:
-        # Python would print a second traceback flushing stdout at exit: point stdout
-        # at /dev/null first. 141 is what a shell reports for a tool killed by SIGPIPE.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
-    except (UsageError, OSError) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
+    """Run a CLI's ``run_fn`` the way every CLI here ends (:func:`cli_main`): bad input is
+    one line and status 2, Ctrl-C/SIGTERM one line "interrupted" and 130/143, a closed
+    pipe quiet."""
+    return cli_main(prog, run_fn, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

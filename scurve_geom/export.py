@@ -26,13 +26,13 @@ import json
 import math
 import os
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
+from .cli_common.atomic import write_atomically
 from .mesh import Mesh
 from .solidify import solidify
 
@@ -105,21 +105,15 @@ def export(mesh: Mesh, path: str | os.PathLike[str], *, thickness: float = 0.0) 
         raise FileNotFoundError(
             2, f"cannot write '{target}': folder '{folder}' does not exist"
         )
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise type(exc)(exc.errno, f"cannot write '{target}': {exc.strerror}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
             writer(mesh, fh)
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+
+    try:
+        write_atomically(target, write)
+    except OSError as exc:
+        if exc.filename is None or str(exc.filename) == str(target):
+            raise type(exc)(exc.errno, f"cannot write '{target}': {exc.strerror}") from exc
         raise
     return target
 

@@ -60,8 +60,10 @@ class StageParams:
     )
     sun_azimuth: float = field(
         default=math.radians(205.0),
+        # Any angle is a direction; past a turn either way it can only be a typo.
         metadata=_meta("Sun direction about the mirror's vertical axis, from its back "
-                       "(+y); 180° is straight in front", unit="ROTATION"),
+                       "(+y); 180° is straight in front", -2 * math.pi, 4 * math.pi,
+                       unit="ROTATION"),
     )
     sky_strength: float = field(
         default=0.15,
@@ -90,11 +92,12 @@ class StageParams:
     )
     # bench/bench_render_quality.py (640x360, vs a 1024-sample reference): with the
     # stage's settings 16 samples give 46.3 dB, 32 give 48.1 dB, 64 only 49.3 dB for
-    # twice the time; 32 is where the curve flattens.
+    # twice the time; 32 is where the curve flattens. Counts past 65536 are only ever a
+    # typo (Cycles would clamp them silently).
     samples: int = field(
         default=32,
         metadata=_meta("Cycles render samples (adaptive sampling stops earlier where it "
-                       "can; 4x without a denoiser)", 1, 1 << 20, soft_max=4096),
+                       "can; 4x without a denoiser)", 1, 65536, soft_max=4096),
     )
     device: str = field(
         default="auto",

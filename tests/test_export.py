@@ -11,6 +11,7 @@ import pytest
 
 from scurve_geom import build_grid, preset
 from scurve_geom import export as export_module
+from scurve_geom.cli_common import atomic
 from scurve_geom.export import export, solidify, triangles
 from scurve_geom.mesh import Mesh
 from scurve_geom.subdivide import catmull_clark
@@ -214,7 +215,7 @@ def test_unwritable_folder_raises_oserror(mesh, tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(export_module.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
     with pytest.raises(PermissionError, match=r"cannot write '.*m\.stl': Permission denied"):
         export(mesh, tmp_path / "m.stl")
     assert list(tmp_path.iterdir()) == []

@@ -363,8 +363,6 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
 
 @pytest.mark.parametrize("delay", [0.8, 2.0, 3.2])
 def test_ctrl_c_leaves_all_or_nothing(tmp_path, delay):
-
-
     proc = subprocess.Popen([sys.executable, "-m", "scurve_geom.fabricate", "--out", "fab"],
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
@@ -377,7 +375,7 @@ def test_ctrl_c_leaves_all_or_nothing(tmp_path, delay):
         assert len(list((tmp_path / "fab" / "patterns").iterdir())) == 12
     else:
         assert proc.returncode == 130, err
-        assert err.strip() == "scurve_geom.fabricate: interrupted, nothing written"
+        assert err.strip() == "scurve_geom.fabricate: interrupted"
         assert names == []          # no partial folder, no hidden temporary one
 
 

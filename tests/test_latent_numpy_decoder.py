@@ -291,7 +291,7 @@ def test_cli_errors_one_line_exit_2(tmp_path, args, msg):
 
 
 @pytest.mark.parametrize("args, msg", [
-    (["--count", "100000"], "at most 4096"),
+    (["--count", "100000"], "allowed 1 to 4096"),
     (["--out", "faces.txt"], ".png"),
     (["--out", "faces"], ".png"),
 ])

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import torch
 
+from scurve_geom.cli_common.atomic import write_atomically
+
 from .models import ConvAutoencoder, ModelConfig
 
 __all__ = ["CHECKPOINT", "TrainConfig", "git_commit", "load_model", "model_from",
@@ -85,19 +87,32 @@ def git_commit() -> str:
 
 
 def read_checkpoint(path: str | Path) -> dict:
-    """The checkpoint dict stored at ``path`` (on the CPU)."""
+    """The checkpoint dict stored at ``path`` (on the CPU).
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated, not a torch file, or not a training checkpoint (one line
+        naming the file).
+    """
     # weights_only=False: the dict holds the config, history and sessions, not only tensors;
     # checkpoints are this project's own files.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0]
+        raise ValueError(f"{path}: not a readable training checkpoint ({first})") from None
+    if not isinstance(ck, dict) or not {"config", "model"} <= set(ck):
+        raise ValueError(f"{path}: not a latent_faces training checkpoint (no config/model)")
+    return ck
 
 
 def write_checkpoint(path: str | Path, state: dict) -> None:
     """Write ``state`` to ``path`` under a temporary name, then rename: a kill mid-save never
     leaves a broken checkpoint."""
-    path = Path(path)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    write_atomically(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_model(path: str | Path) -> tuple[ConvAutoencoder, TrainConfig]:

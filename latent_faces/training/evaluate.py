@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from scurve_geom.cli_common.atomic import write_atomically, write_text_atomically
+
 from ..numpy_decoder import NumpyDecoder
 from ..sampling import sample_latents
 from ..sheet import save_png
@@ -152,7 +154,7 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "",
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
 
 
 def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
@@ -161,8 +163,8 @@ def write_report(res: dict, out: str | Path, extra: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in res.items() if k != "images"}
     data.update(extra or {})
-    (out / "metrics.json").write_text(json.dumps(data, indent=1))
-    (out / "targets.md").write_text(targets_markdown(res) + "\n")
+    write_text_atomically(out / "metrics.json", json.dumps(data, indent=1))
+    write_text_atomically(out / "targets.md", targets_markdown(res) + "\n")
     save_png(out / "samples.png", res["images"][:32], 8)
 
 
@@ -195,7 +197,7 @@ def evaluate_run(run: str | Path, out: str | Path, decoder: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
     if decoder is None:
         snap = out / "checkpoint.pt"
-        shutil.copyfile(run / "checkpoint.pt", snap)
+        write_atomically(snap, lambda tmp: shutil.copyfile(run / "checkpoint.pt", tmp))
         decoder = str(out / "decoder.npz")
         export_checkpoint(snap, decoder, fit_prior=fit_prior, temperature=temperature)
     dec = NumpyDecoder.load(decoder)

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scurve_geom.cli_common.atomic import write_atomically
+
 from ..numpy_decoder import FORMAT_VERSION
 from .checkpoints import model_from, read_checkpoint, run_summary
 from .data import ImageFolderStream
@@ -127,10 +129,12 @@ def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
     header["meta"] = meta or {}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, header=np.array(json.dumps(header)), **arrs)
-    tmp.replace(path)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, header=np.array(json.dumps(header)), **arrs)
+
+    write_atomically(path, write)
     return path
 
 

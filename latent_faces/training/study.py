@@ -25,6 +25,8 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 
+from scurve_geom.cli_common.atomic import write_atomically, write_text_atomically
+
 from ..sampling import sample_latents
 from ..sheet import contact_sheet, save_png
 from .checkpoints import load_model
@@ -67,7 +69,7 @@ def _label_sheet(rows: list[tuple[str, np.ndarray]], path: Path, cols: int = 10,
         y += s.shape[0]
     if palette:  # 256 colours: a third of the size, the pictures are committed to docs
         canvas = canvas.quantize(256, dither=Image.Dither.NONE)
-    canvas.save(path, optimize=palette)
+    write_atomically(path, lambda tmp: canvas.save(tmp, format="PNG", optimize=palette))
 
 
 def _z_stats(z: np.ndarray) -> dict:
@@ -90,7 +92,7 @@ def _plot_z(zs: dict[str, np.ndarray], path: Path) -> None:
         a.set(title=f"{name}: z components", xlabel="z_i", ylabel="density")
         a.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
 
 
 def _plot_table(rows: list[dict], path: Path) -> None:
@@ -114,7 +116,7 @@ def _plot_table(rows: list[dict], path: Path) -> None:
         ax.set(xscale="log", xlabel="boundary b", title=title, ylim=(-0.03, None))
     axes[0].legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))
 
 
 def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed: int = 0,
@@ -163,7 +165,7 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
         scorer.save(cache, scorer_losses)
     validation = scorer.validate(real)
     validation["train_loss_every_100_steps"] = scorer_losses
-    (outp / "scorer_validation.json").write_text(json.dumps(validation, indent=1))
+    write_text_atomically(outp / "scorer_validation.json", json.dumps(validation, indent=1))
     print(f"scorer trained ({time.perf_counter() - t0:.0f} s): "
           + ", ".join(f"{k} acc {v['acc']:.2f}" for k, v in validation.items()
                       if isinstance(v, dict)), flush=True)
@@ -207,7 +209,7 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
         sheets[name] = sheet_rows
         _label_sheet(sheet_rows, outp / f"overview_{name.lower()}.png")
         print(f"{name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
-    (outp / "z_stats.json").write_text(json.dumps(z_stats, indent=1))
+    write_text_atomically(outp / "z_stats.json", json.dumps(z_stats, indent=1))
     _plot_z(zs, outp / "z_hist.png")
     _plot_table(rows, outp / "plausibility.png")
 
@@ -239,23 +241,22 @@ def run_study(ae_ckpt: str, vae_ckpt: str, out: str, n_samples: int = 100, seed:
                         "p_face_min": p_all.min(0).tolist(),
                         "frac_plausible": ((p_all > 0.5) & inside_all).mean(0).tolist(),
                         "first_pair_p_face": p_all[0].tolist()}
-    (outp / "interpolation.json").write_text(json.dumps(interp, indent=1))
+    write_text_atomically(outp / "interpolation.json", json.dumps(interp, indent=1))
     _label_sheet(list(first.items()), outp / "interpolation.png", cols=steps)
     _plot_interp(interp, outp / "interpolation_score.png")
 
     keys = ["model", "setting", "boundary", "p_face_mean", "frac_face", "precision", "recall",
             "diversity_ratio", "frac_plausible", "n"]
-    with open(outp / "study.csv", "w") as f:
-        f.write(",".join(keys) + "\n")
-        for r in rows:
-            f.write(",".join("" if r[k] is None else str(r[k]) for k in keys) + "\n")
+    write_text_atomically(outp / "study.csv", "".join(
+        ",".join(line) + "\n" for line in [keys, *(["" if r[k] is None else str(r[k])
+                                                   for k in keys] for r in rows)]))
     md = ["| model | setting | mean P(face) | P(face)>0.5 | precision | recall | diversity/real "
           "| plausible (P>0.5 and on manifold) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         md.append(f"| {r['model']} | {r['setting']} | {r['p_face_mean']:.2f} | "
                   f"{r['frac_face']:.2f} | {r['precision']:.2f} | {r['recall']:.2f} | "
                   f"{r['diversity_ratio']:.2f} | {r['frac_plausible']:.2f} |")
-    (outp / "study.md").write_text("\n".join(md) + "\n")
+    write_text_atomically(outp / "study.md", "\n".join(md) + "\n")
     print("\n".join(md))
     print(f"study done in {time.perf_counter() - t0:.0f} s")
     return rows
@@ -275,4 +276,4 @@ def _plot_interp(interp: dict[str, dict[str, list[float]]], path: Path) -> None:
     ax[0].legend(fontsize=6)
     ax[1].legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=80))

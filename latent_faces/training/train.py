@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 from tqdm import tqdm
 
+from scurve_geom.cli_common.atomic import write_atomically, write_text_atomically
+
 from .adversarial import (
     PatchDiscriminator,
     adaptive_weight,
@@ -79,8 +81,17 @@ class _Data:
             self.stream = ImageFolderStream(cfg.data, "train", limit=cfg.n_train)
             test_stream = ImageFolderStream(cfg.data, "test", limit=cfg.n_test)
             imgs = list(test_stream.iter_images())
-            if not imgs or len(self.stream) == 0:
-                raise ValueError(f"no readable train/test images in {cfg.data}")
+            if not imgs and len(self.stream) == 0:
+                raise ValueError(f"no readable images in {cfg.data}")
+            if not imgs:
+                share = round(100 * test_stream.test_fraction)
+                raise ValueError(
+                    f"{cfg.data}: {len(self.stream)} images in the train split, none readable "
+                    f"in the test split (a hash of each file name puts about {share} % of "
+                    f"the files there): add images, at least {round(100 / max(share, 1))}")
+            if len(self.stream) == 0:
+                raise ValueError(f"{cfg.data}: no images in the train split, "
+                                 f"{len(imgs)} in the test split: add images")
             self.test = np.stack(imgs)
             self.skipped_test = test_stream.skipped
 
@@ -144,7 +155,7 @@ def _plot(out: Path, rows: list[dict]) -> None:
     ax[1].set(xlabel="epoch", ylabel="per-pixel recon loss", title="reconstruction")
     ax[1].legend()
     fig.tight_layout()
-    fig.savefig(out / "loss.png", dpi=80)
+    write_atomically(out / "loss.png", lambda tmp: fig.savefig(tmp, dpi=80))
 
 
 def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, path: Path,
@@ -157,7 +168,8 @@ def save_samples(model: ConvAutoencoder, cfg: TrainConfig, test: np.ndarray, pat
     with torch.no_grad():
         y = to_images(model(to_tensor(x))[0])
     rows = [np.concatenate(list(a), axis=1) for a in (clean, x, y)]
-    Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8)).save(path)
+    im = Image.fromarray(np.round(np.concatenate(rows, 0) * 255).astype(np.uint8))
+    write_atomically(path, lambda tmp: im.save(tmp, format="PNG"))
 
 
 def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None) -> Path:
@@ -218,7 +230,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             disc.load_state_dict(ck["disc"])
             d_opt.load_state_dict(ck["disc_optimizer"])
         disc.train()
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    write_text_atomically(out / "config.json", json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0
     model.train()
@@ -305,7 +317,10 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
 
 
 def _write_log(out: Path, rows: list[dict]) -> None:
-    with open(out / LOG_CSV, "w", newline="") as f:
-        w = csv.DictWriter(f, LOG_FIELDS)
-        w.writeheader()
-        w.writerows(rows)
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, LOG_FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+
+    write_atomically(out / LOG_CSV, write)

@@ -132,10 +132,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130 on Ctrl-C
-    (one line; the output folder is left as it was, see :mod:`.outputs`)."""
-    try:
-        return guarded_main(run, argv, "scurve_geom.fabricate")
-    except KeyboardInterrupt:
-        print("scurve_geom.fabricate: interrupted, nothing written", file=sys.stderr)
-        return 130
+    """Entry point: exit 0 on success, 2 on bad input (one line on stderr), 130/143 on
+    Ctrl-C/SIGTERM (one line; the output folder is left as it was, see :mod:`.outputs`)."""
+    return guarded_main(run, argv, "scurve_geom.fabricate")

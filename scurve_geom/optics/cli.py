@@ -12,17 +12,19 @@ status 2 and one line on stderr, and writes no file; files appear whole or not a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..cli import UsageError, _Parser, add_param_arguments, check_output, guarded_main
 from ..cli import params_from_args as _params_from_args
+from ..cli_common.usage import check_range
 from ..params import PRESETS, MirrorParams
-from .files import write_atomically
+from .files import atomic_outputs
 from .hotspots import HotSpotMap, hot_spot_map
 from .mirror import DEFAULT_FACET, mirror_from_params
 from .sun import SUN_DISC_DEG, Sun
@@ -83,10 +85,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _check_number(name: str, value: float | None, lo: float, hi: float, unit: str) -> None:
-    if value is None:
-        return
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise UsageError(f"{name} {value!r} is out of range: allowed {lo:g} to {hi:g} {unit}")
+    check_range(name, value, lo, hi, unit)
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -115,6 +114,12 @@ def _validate(args: argparse.Namespace) -> None:
     _check_number("--facet", args.facet, 0.001, 1.0, "metres")
     _check_number("--rays", args.rays, 1, 10**9, "rays")
     _check_number("--max-bounces", args.max_bounces, 1, 1000, "")
+    _check_number("--seed", args.seed, 0, 2**32 - 1, "")
+    if args.time is not None:
+        hh, sep, mm = args.time.partition(":")
+        if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2
+                and 0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
+            raise UsageError(f"--time {args.time!r} is not a clock time: allowed 00:00 to 23:59")
     if args.extent is not None:
         x0, x1, y0, y1 = args.extent
         if not all(map(math.isfinite, args.extent)) or x1 <= x0 or y1 <= y0:
@@ -126,6 +131,8 @@ def _validate(args: argparse.Namespace) -> None:
         check_output(args.json, (".json",))
     if args.out is not None:
         check_output(args.out, (".png",))
+        if importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--out needs matplotlib: pip install matplotlib")
 
 
 def _times(args: argparse.Namespace) -> Any:
@@ -148,13 +155,18 @@ def _times(args: argparse.Namespace) -> Any:
                          f"{args.timezone!r}): {str(exc).splitlines()[0]}") from None
 
 
-def _write_json(path: Path, data: Any) -> None:
-    def write(tmp: str) -> None:
-        with open(tmp, "w") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-
-    write_atomically(path, write)
+def _write_outputs(args: argparse.Namespace, report: dict[str, Any],
+                   draw: Callable[[Path], None] | None) -> None:
+    """The map (``draw(path)``) and the JSON report: both or neither."""
+    outputs = [p for p in (args.out, args.json) if p is not None]
+    with atomic_outputs(*outputs) as tmps:
+        tmp_for = dict(zip(outputs, map(Path, tmps), strict=True))
+        if args.out is not None and draw is not None:
+            draw(tmp_for[args.out])
+        if args.json is not None:
+            with open(tmp_for[args.json], "w") as fh:
+                json.dump(report, fh, indent=2)
+                fh.write("\n")
 
 
 def _title(args: argparse.Namespace, params: MirrorParams, what: str) -> str:
@@ -215,15 +227,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         report = {"preset": args.preset, "params": params.to_dict(), **hmap.report()}
         if times is not None:
             report["time"] = times[0].isoformat()
-        if args.out is not None:
-            from .plot import draw_map
+        from .plot import draw_map
 
-            what = f"sun {sun.elevation_deg:.1f}° up, azimuth {sun.azimuth_deg:.1f}°"
-            if times is not None:
-                what = f"{times[0]:%Y-%m-%d %H:%M} {args.timezone}, {what}"
-            draw_map(hmap, args.out, _title(args, params, what))
-        if args.json is not None:
-            _write_json(args.json, report)
+        what = f"sun {sun.elevation_deg:.1f}° up, azimuth {sun.azimuth_deg:.1f}°"
+        if times is not None:
+            what = f"{times[0]:%Y-%m-%d %H:%M} {args.timezone}, {what}"
+        _write_outputs(args, report,
+                       lambda path: draw_map(hmap, path, _title(args, params, what)))
         print(f"peak {hmap.peak_concentration:.2f} x DNI at ({hmap.peak_xy[0]:.2f}, "
               f"{hmap.peak_xy[1]:.2f}) m, noise {100 * hmap.peak_noise:.1f} %", file=sys.stderr)
         return 0
@@ -274,18 +284,15 @@ def _sweep(args: argparse.Namespace, params: MirrorParams, model: Any, engine: A
         "peak_xy": best["peak_xy"] if best else None,
         "hours": hours,
     }
-    if args.out is not None:
-        if last is None or day_max is None:
-            raise UsageError(f"the sun does not rise on {args.date} there: no map to draw")
-        from .plot import draw_map
+    if args.out is not None and (last is None or day_max is None):
+        raise UsageError(f"the sun does not rise on {args.date} there: no map to draw")
+    from .plot import draw_map
 
-        what = (f"hourly maximum, {args.date}, {args.latitude:g}° {args.longitude:g}° "
-                "(+y north); hours of peaks ≥ 2×")
-        draw_map(last, args.out, _title(args, params, what), values=day_max,
-                 labels=_hour_labels(peaks),
-                 bar_label="hourly maximum of reflected irradiance / DNI")
-    if args.json is not None:
-        _write_json(args.json, report)
+    what = (f"hourly maximum, {args.date}, {args.latitude:g}° {args.longitude:g}° "
+            "(+y north); hours of peaks ≥ 2×")
+    _write_outputs(args, report, lambda path: draw_map(
+        last, path, _title(args, params, what), values=day_max, labels=_hour_labels(peaks),
+        bar_label="hourly maximum of reflected irradiance / DNI"))
     return 0
 
 

@@ -1,30 +1,5 @@
-"""Output files that appear whole or not at all."""
+"""Output files that appear whole or not at all: see :mod:`scurve_geom.cli_common.atomic`."""
 
-from __future__ import annotations
+from ..cli_common.atomic import atomic_outputs, write_atomically
 
-import os
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
-
-__all__ = ["write_atomically"]
-
-
-def write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """``write(tmp_name)`` into a temporary file beside ``path``, then rename it over ``path``.
-
-    The file gets the permissions a plain ``open()`` would give it (``mkstemp`` makes
-    0600); on any error the temporary file goes and ``path`` is untouched.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, dir=folder, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+__all__ = ["atomic_outputs", "write_atomically"]
