@@ -80,8 +80,15 @@ def write_library(folder: Path) -> Path:
 # -- the preference entry ------------------------------------------------------------------
 
 
+def _preferences() -> Any:
+    prefs = _preferences()
+    if prefs is None:  # only without a Blender session, which add-ons never see
+        raise RuntimeError("Blender's preferences are not available")
+    return prefs
+
+
 def _libraries() -> Any:
-    return bpy.context.preferences.filepaths.asset_libraries
+    return _preferences().filepaths.asset_libraries
 
 
 def _same_dir(a: str, b: Path) -> bool:
@@ -112,7 +119,7 @@ def register() -> None:
     global _saved_entry
     if not (LIBRARY_DIR / ASSET_FILE).is_file():
         return  # the source tree before a build: there is no library to offer
-    prefs = bpy.context.preferences
+    prefs = _preferences()
     was_dirty = prefs.is_dirty
     library = find_library()
     _saved_entry = library is not None
@@ -123,7 +130,7 @@ def register() -> None:
 
 
 def unregister() -> None:
-    prefs = bpy.context.preferences
+    prefs = _preferences()
     was_dirty = prefs.is_dirty
     removed = False
     while (library := find_library()) is not None:
