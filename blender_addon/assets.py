@@ -81,7 +81,7 @@ def write_library(folder: Path) -> Path:
 
 
 def _preferences() -> Any:
-    prefs = _preferences()
+    prefs = bpy.context.preferences
     if prefs is None:  # only without a Blender session, which add-ons never see
         raise RuntimeError("Blender's preferences are not available")
     return prefs

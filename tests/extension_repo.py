@@ -53,11 +53,14 @@ def release_tree(dest: Path, version: str) -> Path:
     return dest
 
 
-def publish(bpy_python: str, tree: Path, repo_dir: Path) -> dict[str, Any]:
-    """``tools/build_repository.py --repo-dir`` of ``tree``; the index it wrote."""
-    proc = subprocess.run(
-        [bpy_python, str(tree / "tools" / "build_repository.py"), "--repo-dir", str(repo_dir)],
-        capture_output=True, text=True, timeout=600, cwd=tree)
+def publish(bpy_python: str, tree: Path, repo_dir: Path,
+            blender: str | None = None) -> dict[str, Any]:
+    """``tools/build_repository.py --repo-dir`` of ``tree`` (``--blender`` when given:
+    the index by that binary's ``server-generate``); the index it wrote."""
+    cmd = [bpy_python, str(tree / "tools" / "build_repository.py"), "--repo-dir", str(repo_dir)]
+    if blender:
+        cmd += ["--blender", blender]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tree)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((repo_dir / "index.json").read_text())
 
