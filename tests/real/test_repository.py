@@ -12,7 +12,6 @@ Blender run has its own user folders (``BLENDER_USER_*``) under the test's folde
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ import numpy as np
 import pytest
 from blender_run import REPO, run_blender
 
-sys.path.insert(0, str(REPO / "tests"))
-from extension_repo import (  # noqa: E402
+from extension_repo import (
     CHILD,
     current_version,
     image,
