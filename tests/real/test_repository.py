@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 from blender_run import REPO, run_blender
-
 from extension_repo import (
     CHILD,
     current_version,
