@@ -117,3 +117,24 @@ def test_repository_page_lists_the_release(session):
     html = (Path(session["work"]).parent / "repo" / "index.html").read_text()
     assert f"scurve_mirror-{session['new']}.zip" in html
     assert f"scurve_mirror-{session['old']}.zip" not in html
+
+
+def test_zip_validates_in_blender(blender, session):
+    """`blender --command extension validate` on the published zip, and the manifest as
+    Get Extensions shows it: a tagline that fits, one permission, both in the listing."""
+    import tomllib
+    import zipfile
+
+    repo_dir = Path(session["work"]).parent / "repo"
+    zip_path = repo_dir / f"scurve_mirror-{session['new']}.zip"
+    proc = run_blender(blender, "--command", "extension", "validate", str(zip_path),
+                       timeout=300)
+    assert proc.returncode == 0 and "Success" in proc.stdout, proc.stdout + proc.stderr
+    with zipfile.ZipFile(zip_path) as zf:
+        manifest = tomllib.loads(zf.read("blender_manifest.toml").decode())
+    assert len(manifest["tagline"]) <= 64 and manifest["tagline"][-1].isalnum()
+    assert set(manifest["permissions"]) == {"files"}
+    # (Tags are checked against Blender's own list by every build: --valid-tags.)
+    listed = session["index_new"]["data"][0]
+    assert (listed["tagline"], listed["tags"]) == (manifest["tagline"], manifest["tags"])
+    assert listed["permissions"] == manifest["permissions"]
