@@ -113,29 +113,36 @@ def _set_import_method(library: Any) -> None:
 #: Whether the entry was already in the preferences at ``register()``: then it was saved
 #: with them, and its removal must be saved too.
 _saved_entry = False
+#: Whether this session's ``register()`` made the entry (a second one finds its own).
+_added_here = False
 
 
 def register() -> None:
-    global _saved_entry
+    global _saved_entry, _added_here
     if not (LIBRARY_DIR / ASSET_FILE).is_file():
         return  # the source tree before a build: there is no library to offer
     prefs = _preferences()
     was_dirty = prefs.is_dirty
     library = find_library()
-    _saved_entry = library is not None
     if library is None:
+        _saved_entry = False
         library = _libraries().new(name=LIBRARY_NAME, directory=str(LIBRARY_DIR))
+    elif not _added_here:
+        _saved_entry = True
+    _added_here = True
     _set_import_method(library)
     prefs.is_dirty = was_dirty
 
 
 def unregister() -> None:
+    global _added_here
     prefs = _preferences()
     was_dirty = prefs.is_dirty
     removed = False
     while (library := find_library()) is not None:
         _libraries().remove(library)
         removed = True
+    _added_here = False
     # An entry the preferences file holds goes from it at the next save; one that only
     # lived in this session leaves the flag as the user's own changes had it.
     prefs.is_dirty = was_dirty or (removed and _saved_entry)
