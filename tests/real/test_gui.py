@@ -143,8 +143,11 @@ class Window:
 
 
 @pytest.fixture()
-def session(blender: str, work_dir: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    folder = work_dir / "gui"
+def session(blender: str, work_dir: Path,
+            request: pytest.FixtureRequest) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    # One folder (and user folders) per test: each installs the extension afresh.
+    folder = work_dir / ("gui" if request.node.name.startswith("test_gui_add_edit") else
+                         request.node.name.removeprefix("test_").replace("_", "-"))
     folder.mkdir(exist_ok=True)
     user = folder / "user"
     env = {**os.environ,
