@@ -105,6 +105,16 @@ test: lint typecheck test-core test-numpy126 test-blender test-real
 extension: .venv-bpy$(BPY)/.ready
 	$(BPY_PY) tools/build_extension.py
 
+# A static extension repository (issue 21): the zip, index.json and index.html in
+# $(EXTENSION_REPO), the listing by Blender's own server-generate (BLENDER=/path/to/blender
+# runs that binary's `--command extension server-generate`). Publishing a new version
+# replaces the old zip. Upload the folder to any static host; users add <url>/index.json.
+EXTENSION_REPO ?= dist/repo
+.PHONY: extension-repo
+extension-repo: .venv-bpy$(BPY)/.ready
+	$(BPY_PY) tools/build_repository.py --repo-dir $(EXTENSION_REPO) \
+	  $(if $(BLENDER),--blender "$(BLENDER)")
+
 bench: $(VENV)/.ready
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_subdivide.py

@@ -36,12 +36,12 @@ import numpy as np
 from scurve_geom import MirrorParams
 from scurve_geom.plan import max_bend_offset
 
-from . import compat
+from . import compat, manifest
 from .node_builder import Nodes, input_socket, output_socket
 
-#: The add-on's version (``blender_manifest.toml``); with :data:`REVISION` it tags the
-#: node group so a newer add-on rebuilds groups saved by an older one.
-ADDON_VERSION = "0.1.0"
+#: The add-on's version (read from ``blender_manifest.toml``); with :data:`REVISION` it
+#: tags the node group so a newer add-on rebuilds groups saved by an older one.
+ADDON_VERSION = manifest.version()
 #: Bumped whenever the nodes this module builds change.
 REVISION = 1
 BUILD_VERSION = f"{ADDON_VERSION}+nodes{REVISION}"

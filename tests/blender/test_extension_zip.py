@@ -100,7 +100,9 @@ def test_zip_holds_only_what_blender_needs(extension_zip: Path):
              for p in (REPO / "blender_addon").rglob("*.py") if "__pycache__" not in p.parts}
     assert "stage/__init__.py" in addon and "face_planes/__init__.py" in addon
     wheels = {w.removeprefix("./") for w in manifest["wheels"]}
-    assert names == {"blender_manifest.toml", *addon, *wheels}
+    # The node-group asset library (issue 21), generated at build time.
+    library = {"asset_library/scurve_mirror_nodes.blend", "asset_library/blender_assets.cats.txt"}
+    assert names == {"blender_manifest.toml", *addon, *wheels, *library}
     assert packed["id"] == "scurve_mirror" and packed["blender_version_min"] == "4.2.0"
     assert not any("test" in n or "__pycache__" in n or n.endswith(".pyc") for n in names)
     # Small: the geometry, the numpy decoder and its weights, nothing of torch. The weights

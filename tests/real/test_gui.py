@@ -143,8 +143,11 @@ class Window:
 
 
 @pytest.fixture()
-def session(blender: str, work_dir: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    folder = work_dir / "gui"
+def session(blender: str, work_dir: Path,
+            request: pytest.FixtureRequest) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    # One folder (and user folders) per test: each installs the extension afresh.
+    folder = work_dir / ("gui" if request.node.name.startswith("test_gui_add_edit") else
+                         request.node.name.removeprefix("test_").replace("_", "-"))
     folder.mkdir(exist_ok=True)
     user = folder / "user"
     env = {**os.environ,
@@ -319,3 +322,150 @@ def test_gui_add_edit_stage_faces_undo_save(session) -> None:
 def _crop(path: Path, rect: Rect, out: Path) -> None:
     with Image.open(path) as im:
         im.crop((rect.x, rect.y, rect.x + rect.w, rect.y + rect.h)).save(out, optimize=True)
+
+
+# -- issue 21: the node-group asset in Add Modifier ------------------------------------------
+
+PREPARE_ASSET_FILE = """
+import bpy
+bpy.ops.wm.read_homefile(use_empty=True)
+bpy.ops.mesh.primitive_plane_add()
+bpy.context.active_object.name = "Target"
+bpy.ops.wm.save_as_mainfile(filepath={path!r})
+"""
+
+EVALUATE = """
+import bpy, json, sys
+obj = bpy.data.objects["Target"]
+ob = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
+mesh = ob.to_mesh()
+out = {{"vertices": [list(v.co) for v in mesh.vertices],
+        "faces": [list(p.vertices) for p in mesh.polygons],
+        "modifiers": [[m.type, m.node_group.name, m.node_group.library is None]
+                      for m in obj.modifiers],
+        "addons": sorted(a.module for a in bpy.context.preferences.addons)}}
+with open({path!r}, "w") as fh:
+    json.dump(out, fh)
+"""
+
+
+def _properties_region(state: dict[str, Any], kind: str) -> Rect:
+    """A region of the Properties editor, screen coordinates (top-left origin)."""
+    win_h = state["windows"][0]["size"][1]
+    areas = [a for a in state["windows"][0]["areas"] if a["type"] == "PROPERTIES"]
+    area = max(areas, key=lambda a: a["rect"][2] * a["rect"][3])
+    x, y, w, h = area["regions"][kind]
+    return Rect(x, win_h - (y + h), w, h)
+
+
+def _read_light_text(display: Display, shot: Path, rect: Rect, scale: int = 3) -> list[Word]:
+    """Words of light text in ``rect`` of ``shot``: enlarged, then thresholded to black on
+    white, since Tesseract misses white labels on Blender's mid-grey buttons and menus."""
+    ink = shot.with_name(f"{shot.stem}-ink-{rect.x}-{rect.y}.png")
+    with Image.open(shot) as im:
+        part = im.convert("L").crop((rect.x, rect.y, rect.x + rect.w, rect.y + rect.h))
+        part = part.resize((rect.w * scale, rect.h * scale), Image.Resampling.LANCZOS)
+        part.point(lambda v: 0 if v > 150 else 255).save(ink)
+    words = display.read(ink, Rect(0, 0, rect.w * scale, rect.h * scale), scale=1)
+    return [Word(w.text, rect.x + w.left // scale, rect.y + w.top // scale,
+                 max(1, w.width // scale), max(1, w.height // scale)) for w in words]
+
+
+def _around(word: Word, size: tuple[int, int], dx: int = 560) -> Rect:
+    """The screen's full height within ``dx`` pixels left and right of ``word``."""
+    x0, x1 = max(0, word.left - dx), min(size[0], word.left + word.width + dx)
+    return Rect(x0, 0, x1 - x0, size[1])
+
+
+def _target(state: dict[str, Any]) -> dict[str, Any]:
+    return next(o for o in state["objects"] if o["name"] == "Target")
+
+
+def _evaluate(blender: str, blend: Path, env: dict[str, str], out: Path) -> dict[str, Any]:
+    import json
+
+    r = run_blender(blender, "-b", str(blend), "--python-expr",
+                    EVALUATE.format(path=str(out)), env=env, timeout=300)
+    assert r.returncode == 0 and out.is_file(), r.stdout[-3000:] + r.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_gui_add_modifier_offers_the_mirror_asset(session) -> None:
+    """Properties > Modifiers > Add Modifier > Generate > S-Curve Mirror, clicked, on a
+    plane; the result equals scurve_geom's mesh, also in a Blender without the extension."""
+    from scurve_geom import MirrorParams, build_mesh
+
+    blender, blend, env = session
+    folder = blend.parent
+    target = folder / "asset.blend"
+    r = run_blender(blender, "-b", "--python-expr", PREPARE_ASSET_FILE.format(path=str(target)),
+                    env=env, timeout=300)
+    assert r.returncode == 0 and target.is_file(), r.stdout + r.stderr
+    display = Display(Tools(blender))
+    win: Window | None = None
+    logs = []
+    try:
+        win = Window(blender, display, folder, target, env, "asset")
+        assert ADDON in win.state["addons"]
+        state = win.agent.wait(lambda s: any(o["name"] == "Target" for o in s["objects"]),
+                               "the plane is there")
+        props = _properties_region(state, "WINDOW")
+        # The Modifiers tab: Ctrl+Tab over the Properties editor steps through its tabs.
+        button = None
+        for _ in range(14):
+            words = _read_light_text(display, win.shot("properties-tab"), props)
+            button = find_phrase(words, "Add Modifier")
+            if button is not None:
+                break
+            win.display.move(props.x + props.w // 2, props.y + 12)
+            win.display.key("ctrl+Tab")
+            time.sleep(0.8)
+        assert button is not None, "no Add Modifier button on any Properties tab"
+        win.display.click(*button.centre)
+        time.sleep(1.5)
+        # Menus open beside what opened them; read that neighbourhood (a whole screen of
+        # viewport grid lines confuses Tesseract).
+        near = _around(button, display.size)
+        generate = find_phrase(_read_light_text(display, win.shot("add-modifier-menu"), near),
+                               "Generate")
+        assert generate is not None, "Add Modifier's menu shows no Generate"
+        win.display.move(*generate.centre)
+        time.sleep(0.6)
+        win.display.click(*generate.centre)
+        time.sleep(1.5)
+        item = find_phrase(_read_light_text(display, win.shot("generate-menu"),
+                                            _around(generate, display.size)),
+                           "S-Curve Mirror")
+        assert item is not None, "Add Modifier > Generate has no S-Curve Mirror"
+        win.display.move(*item.centre)
+        time.sleep(0.4)
+        win.display.click(*item.centre)
+        state = win.agent.wait(lambda s: _target(s)["modifiers"] == ["NODES"],
+                               "the S-Curve Mirror modifier is on the plane")
+        win.shot("asset-added")
+        win.keys_over_view("ctrl+s")
+        win.agent.wait(lambda s: not s["is_dirty"], "Ctrl+S saves the file")
+        logs.append(win.quit())
+        win = None
+    finally:
+        if win is not None:
+            stop(win.proc)
+            logs.append(win.log.read_text(errors="replace"))
+        display.close()
+    found = [tb for log in logs for tb in tracebacks(log)]
+    assert not found, "\n\n".join(found)
+
+    want = build_mesh(MirrorParams(subdivision_levels=0))
+    tolerance = 8 * float(np.finfo(np.float32).eps) * float(np.abs(want.vertices).max())
+    bare_env = {**env, **{k: str(folder / "bare-user" / k.split("_")[-1].lower())
+                          for k in ("BLENDER_USER_CONFIG", "BLENDER_USER_SCRIPTS",
+                                    "BLENDER_USER_EXTENSIONS", "BLENDER_USER_DATAFILES")}}
+    for name, run_env in (("with-extension", env), ("without-extension", bare_env)):
+        got = _evaluate(blender, target, run_env, folder / f"evaluated-{name}.json")
+        assert (ADDON in got["addons"]) == (name == "with-extension")
+        # Appended: the group is in the file, not linked from the extension's folder.
+        assert got["modifiers"] == [["NODES", "S-Curve Mirror", True]], name
+        vertices = np.asarray(got["vertices"])
+        assert vertices.shape == want.vertices.shape, name
+        assert np.abs(vertices - want.vertices).max() <= tolerance, name
+        np.testing.assert_array_equal(np.asarray(got["faces"]), want.faces)
