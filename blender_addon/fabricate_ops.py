@@ -61,9 +61,19 @@ class SCurveFabricationSettings(bpy.types.PropertyGroup):
     density: _option("density")  # type: ignore[valid-type]
     seam_allowance: _option("seam_allowance")  # type: ignore[valid-type]
 
-    def options(self) -> FabricationOptions:
-        """The validated :class:`FabricationOptions` (ValueError if invalid)."""
-        return FabricationOptions(**{name: float(getattr(self, name)) for name in _LABELS})
+
+# A function, not a method of the group: bpy 4.2 segfaults at interpreter exit after a
+# PropertyGroup with a method named ``options`` was registered (found by the render
+# scripts' exit status), and what the group holds is only data anyway.
+def fabrication_options(settings: Any) -> FabricationOptions:
+    """The validated :class:`FabricationOptions` of ``Scene.scurve_fabrication``.
+
+    Raises
+    ------
+    ValueError
+        Naming the option, the value and the allowed range.
+    """
+    return FabricationOptions(**{name: float(getattr(settings, name)) for name in _LABELS})
 
 
 def _active_mirror(context: Any) -> Any | None:
@@ -91,7 +101,7 @@ def _run(op: Any, context: Any, writing: bool) -> Any:
     mirror = _active_mirror(context)
     try:
         params = mirror_object.object_params(mirror)
-        options = context.scene.scurve_fabrication.options()
+        options = fabrication_options(context.scene.scurve_fabrication)
         start = time.perf_counter()
         fab = fabricate(params, options)
     except ValueError as exc:
