@@ -64,7 +64,9 @@ def params_for(vertices: int) -> MirrorParams:
     side = max(3, round(math.sqrt(vertices)))
     rows = side if side % 2 else side + 1  # circle_vertices = 2 (rows - 1) is even
     k = max(1, round((vertices / rows - 1) / 2))
-    return MirrorParams(circle_vertices=2 * (rows - 1), length_segments=k)
+    # subdivision_levels=0: the Add operator builds this base grid; subdivision is the
+    # modifier's, so it does not count toward the mesh written here.
+    return MirrorParams(circle_vertices=2 * (rows - 1), length_segments=k, subdivision_levels=0)
 
 
 def link(mesh: bpy.types.Mesh) -> bpy.types.Object:
@@ -109,7 +111,10 @@ def via_bmesh(params: MirrorParams) -> None:
 
 def part_add(args: argparse.Namespace) -> None:
     params = params_for(args.vertices)
-    kw = {"circle_vertices": params.circle_vertices, "length_segments": params.length_segments}
+    # Subdivision off: the operator refuses a grid whose default-look subdivision would pass
+    # the vertex budget (1M x 64), and this measures writing the grid, not the modifier.
+    kw = {"circle_vertices": params.circle_vertices, "length_segments": params.length_segments,
+          "subdivision_levels": 0}
     grid = build_mesh(params)
     n = grid.n_vertices
     print(f"\n## Add S-Curve Mirror at {n:,} vertices ({grid.n_faces:,} quads), "
