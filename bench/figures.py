@@ -1,6 +1,6 @@
 """Check the numbers the README and docs quote against the benches' result files.
 
-    python bench/figures.py [README.md docs/*.md]
+    python bench/figures.py [--update] [README.md docs/*.md]
 
 A quoted figure carries an anchor right after it (after its unit, if any), an HTML comment
 that Markdown does not show::
@@ -16,6 +16,9 @@ millions), ``inv`` (1 / x), ``mean``, ``min``, ``max`` (of a list), ``ratio:PATH
 by another value of the same file, a list's mean). The figure must equal the value rounded
 as it is shown (to its last printed digit), and the file and every key must exist. Prints
 one line per figure; exits 1 if any differs or is missing.
+
+After re-running a bench, ``--update`` rewrites each anchored figure from its file, shown to
+the same digits; read the prose around the changed numbers before committing them.
 """
 
 from __future__ import annotations
@@ -147,6 +150,39 @@ def check(files: list[Path], results: Path = RESULTS) -> tuple[list[str], list[s
     return lines, problems
 
 
+def render(shown: str, value: float) -> str:
+    """``value`` printed the way ``shown`` is (digits after the point, commas, e-notation)."""
+    mantissa, _, exponent = shown.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    if exponent:
+        m, e = f"{value:.{decimals}e}".split("e")
+        return f"{m}e{int(e)}"
+    return f"{value:{',' if ',' in shown else ''}.{decimals}f}"
+
+
+def update(file: Path, results: Path = RESULTS) -> list[str]:
+    """Rewrite every anchored figure of ``file`` from its result; returns what changed."""
+    text = file.read_text()
+    changes = []
+    for m in reversed(list(ANCHOR.finditer(text))):
+        lo = max(0, m.start() - 80)
+        n = NUMBER_BEFORE.search(text[lo:m.start()])
+        if n is None or "\n" in n.group("gap"):
+            continue  # check() reports it
+        try:
+            value = value_of(m.group("spec"), results)
+        except KeyError:
+            continue
+        new = render(n.group("num"), value)
+        if new != n.group("num"):
+            a, b = lo + n.start("num"), lo + n.end("num")
+            text = text[:a] + new + text[b:]
+            line = text.count("\n", 0, a) + 1
+            changes.append(f"{file.name}:{line}: {n.group('num')} -> {new} ({m.group('spec')})")
+    file.write_text(text)
+    return changes[::-1]
+
+
 def documents() -> list[Path]:
     """The files whose figures are checked: README.md and docs/*.md."""
     return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -154,7 +190,10 @@ def documents() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    files = [Path(a).resolve() for a in args] or documents()
+    files = [Path(a).resolve() for a in args if a != "--update"] or documents()
+    if "--update" in args:
+        for f in files:
+            print("\n".join(update(f)) or f"{f.name}: no change")
     lines, problems = check(files)
     print("\n".join(lines))
     for p in problems:

@@ -113,3 +113,18 @@ def test_the_cli_exits_1_on_a_wrong_figure(results: Path, tmp_path: Path,
     assert figures.main([str(bad)]) == 1
     err = capsys.readouterr().err
     assert "bad.md:2: shows 90 but 'x.t_ms' is 84.94" in err
+
+
+def test_update_rewrites_figures_as_shown(results: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text("in 90.0 ms<!-- bench:x.t_ms --> at 1,000<!-- bench:x.rate --> rays/s,\n"
+                   "gap 2.0e-6 m<!-- bench:x.gap -->, 4 %<!-- bench:x.frac|*100 -->, "
+                   "kept 84.9<!-- bench:x.t_ms --> and 1<!-- bench:x.missing -->\n")
+    changes = figures.update(doc, results)
+    assert doc.read_text() == (
+        "in 84.9 ms<!-- bench:x.t_ms --> at 526,223<!-- bench:x.rate --> rays/s,\n"
+        "gap 1.9e-6 m<!-- bench:x.gap -->, 4 %<!-- bench:x.frac|*100 -->, "
+        "kept 84.9<!-- bench:x.t_ms --> and 1<!-- bench:x.missing -->\n")
+    assert len(changes) == 3 and changes[0].startswith("doc.md:1: 90.0 -> 84.9")
+    problems = figures.check([doc], results)[1]
+    assert len(problems) == 1 and "no key 'missing'" in problems[0]
