@@ -52,7 +52,7 @@ preview: $(VENV)/.ready | out
 # faces decoded by the shipped numpy decoder, on planes aimed at the front camera and seen
 # only in the mirror (--face-layout camera --face-visibility reflected, the defaults).
 # 960x540, 32 samples with OpenImageDenoise (48 dB, bench-render; a bpy without it renders
-# 4x the samples): measured 50 s wall, 93 CPU-seconds on 2 quiet cores, Blender start included.
+# 4x the samples); bench-render measures its time per sample count.
 demo: .venv-bpy$(BPY)/.ready | out
 	timeout $(TIMEOUT) $(BPY_PY) render_scenes/scurve.py --out out/demo.png --face-planes 6
 	@echo "rendered out/demo.png"
@@ -118,7 +118,7 @@ extension-repo: .venv-bpy$(BPY)/.ready
 bench: $(VENV)/.ready
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_subdivide.py
-	$(PY) bench/bench_train.py --threads 2 --batches 20
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/bench_train.py --threads 1 --batches 5
 	$(PY) bench/bench_fabricate.py --repeat 5
 
 # Add S-Curve Mirror at 1M vertices vs from_pydata and bmesh; numpy Catmull-Clark vs the modifier.
@@ -215,7 +215,7 @@ optics-maps: $(VENV)/.ready
 # Tracing rays/s against trimesh-Embree's first hit in the same run; then the Blender BVH engine.
 bench-optics: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 	$(PY) bench/bench_optics.py --json bench/results/optics.json
-	timeout $(TIMEOUT) $(BPY_PY) bench/bench_optics.py --rays 200000 --repeats 1 --no-noise-run
+	timeout $(TIMEOUT) $(BPY_PY) bench/bench_optics.py --rays 100000 --repeats 1 --no-noise-run
 
 # ---------------------------------------------------------------------------- procedural mirror
 .PHONY: bench-procedural default-look animate-gif

@@ -15,7 +15,8 @@ boundary rule): time and the largest distance between corresponding vertices; th
 limit-surface gap (the modifier with "Use Limit Surface" on vs the level-n refinement).
 
 Times are best of ``--repeat`` runs in seconds (bmesh: one run); distances in metres.
-Prints markdown tables.
+Prints markdown tables and writes the numbers to ``bench/results/blender_add_bpyNN.json``
+(NN: the Blender version, e.g. 45).
 """
 
 from __future__ import annotations
@@ -33,11 +34,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bpy
+from timing import blender_tag, write_result
 
 import blender_addon
 from blender_addon import mesh_io
 from scurve_geom import MirrorParams, build_grid, build_mesh, preset
 from scurve_geom.mesh import Mesh
+
+#: What the run measured, written at the end.
+RESULT: dict[str, Any] = {}
 
 
 def best(fn: Callable[[], Any], repeat: int, cleanup: Callable[[], None] | None = None) -> float:
@@ -137,6 +142,9 @@ def part_add(args: argparse.Namespace) -> None:
     print("| --- | ---: | ---: |")
     for name, t in rows:
         print(f"| {name} | {t:.3f} | {t / t_op:.1f} |")
+    keys = ["operator_s", "geometry_s", "mesh_s", "from_pydata_s", "bmesh_s"]
+    RESULT["add"] = {"vertices": n, "repeat": args.repeat,
+                     **{k: t for k, (_, t) in zip(keys, rows, strict=False)}}
 
 
 def apply_subsurf(m: Mesh, levels: int, rule: str, limit: bool) -> tuple[np.ndarray, float]:
@@ -200,9 +208,13 @@ def part_subdivide(args: argparse.Namespace) -> None:
         limit_blender, _ = apply_subsurf(base, levels, rule, limit=True)
         gap = max_nearest(ours.vertices, limit_blender)
         ours_limit = limit_positions(ours, rule)
+        distance = max_nearest(ours.vertices, theirs)
+        limits = max_nearest(ours_limit, limit_blender)
         print(f"| {rule} | {ours.n_vertices:,} | {t_np:.3f} | {min(times):.3f} | "
-              f"{max_nearest(ours.vertices, theirs):.2e} | {gap:.2e} | "
-              f"{max_nearest(ours_limit, limit_blender):.2e} |")
+              f"{distance:.2e} | {gap:.2e} | {limits:.2e} |")
+        RESULT.setdefault("subdivide", {"preset": "kapoor", "levels": levels})[rule] = {
+            "vertices": ours.n_vertices, "numpy_s": t_np, "blender_apply_s": min(times),
+            "max_distance_m": distance, "limit_gap_m": gap, "limit_vs_numpy_limit_m": limits}
 
 
 def main() -> None:
@@ -223,6 +235,7 @@ def main() -> None:
     finally:
         clear_file()
         blender_addon.unregister()
+    write_result(f"blender_add{blender_tag()}", RESULT)
 
 
 if __name__ == "__main__":

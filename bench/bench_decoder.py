@@ -15,7 +15,6 @@ run is reported with the numpy version, the BLAS thread setting and the load ave
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -25,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from timing import best_of
+from timing import best_of, write_result
 
 from latent_faces import load_shipped_decoder, sample_latents
 from latent_faces.numpy_decoder import NumpyDecoder, pixel_shuffle2, upsample2
@@ -74,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=16, help="faces per decode (default 16)")
     ap.add_argument("--repeats", type=int, default=15, help="timed calls of each (best kept)")
-    ap.add_argument("--json", type=Path, help="write the result here")
+    ap.add_argument("--json", type=Path,
+                    help="write the result here (default: bench/results/decoder.json)")
     a = ap.parse_args(argv)
 
     dec = load_shipped_decoder()
@@ -100,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
           f"load {result['load_average_1min']}: decode {a.count} faces: per-tap (baseline) "
           f"{result['per_tap_ms']} ms, current {result['current_ms']} ms, "
           f"{result['speedup']}x; max abs difference {result['max_abs_diff']:.1e}")
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(result, indent=1) + "\n")
+    write_result("decoder", result, a.json)
     return 0
 
 

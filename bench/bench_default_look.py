@@ -18,7 +18,6 @@ side-by-side crop of 0 and 3 levels (the default) goes to ``--png``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from timing import write_result  # noqa: E402
 
 from render_scenes import scurve  # noqa: E402
 
@@ -98,9 +99,8 @@ def main() -> int:
     facets["levels 3 vs exact (shape change)"] = rms(images["levels 3"], images["exact"])
     for name, value in facets.items():
         print(f"{name:>34}: RMS {value:5.2f} / 255")
-    if a.json is not None:
-        a.json.write_text(json.dumps({"resolution": size, "samples": a.samples,
-                                      "rms": facets}, indent=2) + "\n")
+    write_result("default_look", {"resolution": size, "samples": a.samples, "rms": facets},
+                 a.json)
     return 0
 
 

@@ -17,7 +17,6 @@ Measures, in one run on the same machine:
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from timing import best_of  # noqa: E402
+from timing import best_of, write_result  # noqa: E402
 
 from scurve_geom import preset  # noqa: E402
 from scurve_geom.fabricate import fabricate  # noqa: E402
@@ -66,7 +65,7 @@ def _lscm_only(fab) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=Path, help="default: bench/results/fabricate.json")
     args = ap.parse_args()
 
     full = _command(["-m", "scurve_geom.fabricate", "--preset", "kapoor", "--out", "fab"],
@@ -100,8 +99,7 @@ def main() -> None:
     print(f"  in process: fabricate {t_fab:.2f} s, write files {t_write:.2f} s")
     print(f"  libigl LSCM alone {t_lscm:.2f} s, largest strain {100 * lscm_strain:.2f} %; "
           f"LSCM + ARAP {100 * arap_strain:.2f} %")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    write_result("fabricate", result, args.json)
 
 
 if __name__ == "__main__":

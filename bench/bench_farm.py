@@ -30,7 +30,7 @@ are not comparable; CPU seconds are: each row also gives the CPU time its proces
 ``cpu_seconds``, the client's and the scheduler's for the whole run). The client's and
 scheduler's CPU seconds per frame, over the worker's per frame, are the farm's overhead.
 
-Prints a markdown table; ``--json`` writes the numbers.
+Prints a markdown table and writes the numbers to ``bench/results/farm.json`` (or ``--json``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from timing import write_result
 
 REPO = Path(__file__).resolve().parents[1]
 FARM = REPO / "render_scenes" / "farm.py"
@@ -218,9 +220,7 @@ def main() -> None:
           f"{steady - worker_wall:.3f} s per frame between arrivals beyond the worker's own "
           f"time; first frame {arrivals[0]:.1f} s after the farm's start (connect, bpy "
           "import, first scene; the cluster already running)")
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps({
+    write_result("farm", {
             "command": " ".join(["bench/bench_farm.py", *sys.argv[1:]]),
             "frames": n, "resolution": list(a.resolution), "samples": a.samples,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
@@ -245,7 +245,7 @@ def main() -> None:
             "overhead_cpu_seconds_per_frame_whole_run": round(overhead_cpu, 4),
             "overhead_fraction_whole_run": round(overhead_cpu / worker_cpu, 5),
             "farm_worker_cpu_over_blender_b": round(worker_cpu / real_cpu, 3),
-            "farm_worker_cpu_over_bpy_module": round(worker_cpu / mod_cpu, 3)}, indent=1))
+            "farm_worker_cpu_over_bpy_module": round(worker_cpu / mod_cpu, 3)}, a.json)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ Adds the default mirror and the mirror stage (its sun: 40° up), then times
 operator call, best of ``--repeats``: once with the engine this Blender has (Embree when
 ``embreex`` imports) and once on ``mathutils.bvhtree`` (``embreex`` hidden), the extension's
 engine in a stock Blender. Also the whole pipeline's rays/s on each engine, from the same
-calls (``scurve_geom.optics.hot_spot_map`` alone, no overlay).
+calls (``scurve_geom.optics.hot_spot_map`` alone, no overlay), and the time to build each
+engine's acceleration structure for the traced triangles. Writes the numbers to
+``bench/results/hotspots_operator_bpyNN.json`` (NN: this Blender's version, e.g. 45).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import bpy  # noqa: E402
+from timing import blender_tag, write_result  # noqa: E402
 
 
 def best(fn, repeats: int) -> float:
@@ -46,7 +50,7 @@ def main() -> int:
     args = ap.parse_args(argv)
 
     import blender_addon
-    from blender_addon import hotspots
+    from blender_addon import hotspots, props
     from scurve_geom.optics import hot_spot_map, mirror_from_params
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -56,7 +60,7 @@ def main() -> int:
         mirror = bpy.context.active_object
         assert bpy.ops.scene.scurve_stage() == {"FINISHED"}
         bpy.context.view_layer.objects.active = mirror
-        model = mirror_from_params(hotspots.props.read_params(mirror.scurve_mirror))
+        model = mirror_from_params(props.read_params(mirror.scurve_mirror))
         sun = hotspots.stage_sun(bpy.context.scene, mirror)
         op = bpy.ops.scene.scurve_sun_hot_spots
         rays = op.get_rna_type().properties["rays"].default
@@ -69,19 +73,29 @@ def main() -> int:
             if any(row[0] == name for row in rows):
                 continue  # no embreex in this Blender: the first row was the BVH already
             t_op = best(lambda: op(), args.repeats)
+            t_build = best(lambda: hotspots.make_engine(model.vertices, model.triangles),
+                           args.repeats)
             tracer, _ = hotspots.make_engine(model.vertices, model.triangles)
             t_map = best(lambda t=tracer: hot_spot_map(model, sun, rays=rays, engine=t),
                          args.repeats)
-            rows.append((name, t_op, rays / t_map))
+            rows.append((name, t_op, rays / t_map, t_build))
     finally:
         blender_addon.unregister()
 
     print(f"Blender {bpy.app.version_string}, default mirror, sun "
           f"{sun.elevation_deg:.0f}° up, {rays:,} rays (the operator's default); "
           f"load average {os.getloadavg()[0]:.1f}\n")
-    print("| engine | operator, s | whole pipeline, rays/s |\n|---|---:|---:|")
-    for name, t_op, rate in rows:
-        print(f"| {name} | {t_op:.2f} | {rate:,.0f} |")
+    print("| engine | operator, s | whole pipeline, rays/s | engine build, s |\n"
+          "|---|---:|---:|---:|")
+    for name, t_op, rate, t_build in rows:
+        print(f"| {name} | {t_op:.2f} | {rate:,.0f} | {t_build:.2f} |")
+    write_result(f"hotspots_operator{blender_tag()}", {
+        "rays": rays, "triangles": int(model.triangles.shape[0]), "repeats": args.repeats,
+        "sun_elevation_deg": sun.elevation_deg,
+        "engines": {name: {"operator_s": t_op, "pipeline_rays_per_s": rate,
+                           "engine_build_s": t_build}
+                    for name, t_op, rate, t_build in rows},
+    })
     sys.stdout.flush()
     os._exit(0)
 

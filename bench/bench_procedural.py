@@ -12,6 +12,8 @@ times with a parameter change in between so nothing is cached:
   is what a render or an export pays once more.
 
     timeout 900 .venv-bpy45/bin/python bench/bench_procedural.py
+
+Writes the numbers to ``bench/results/procedural_bpyNN.json`` (NN: the Blender version).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from timing import blender_tag, write_result  # noqa: E402
 
 PARAMS = dict(circle_vertices=1024, length_segments=976, subdivision_levels=0)
 
@@ -74,6 +78,11 @@ def main() -> int:
             print(f"{name:>22}: best {min(times):.3f} s, median {statistics.median(times):.3f} s"
                   f" ({min(times) / floor:.2f}x mesh)")
         assert mirror_nodes.find_node_group() is not None
+        write_result(f"procedural{blender_tag()}", {
+            "vertices": base.vertex_count(), "repeat": a.repeat,
+            "modes": {name: {"best_s": min(times), "median_s": statistics.median(times),
+                             "best_over_mesh": min(times) / floor}
+                      for name, times in results.items()}})
     finally:
         blender_addon.unregister()
     return 0

@@ -40,6 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from timing import write_result  # noqa: E402
+
 SAMPLES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 REFERENCE_SAMPLES = 1024
 TARGET_DB = 35.0
@@ -180,9 +182,7 @@ def main() -> int:
         result = json.loads(a.plot.read_text())
     else:
         result = measure(tuple(a.resolution), a.keep)
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(result, indent=1))
-        print(f"wrote {a.json}", file=sys.stderr)
+        write_result("render_quality", result, a.json)
     for config, points in result["curves"].items():
         shown = []
         for key in ("seconds", "cpu_seconds"):

@@ -1,9 +1,11 @@
 """Benchmark Catmull-Clark subdivision and the exporters; report the limit-surface gap.
 
 Run: ``python bench/bench_subdivide.py`` (add ``--quick`` to skip the largest cases).
-Prints markdown tables. Every time is the best of a few runs; every speed claim is a ratio
-to a baseline measured in the same run: a plain copy of arrays as large as the output
-(positions, UVs and faces), the memory-bandwidth floor for producing them.
+Prints markdown tables and writes the numbers to ``bench/results/subdivide.json``
+(``subdivide_bpy45.json`` in Blender 4.5's Python; ``--json`` elsewhere). Every time is
+the best of a few runs; every speed claim is a ratio to a baseline measured in the same
+run: a plain copy of arrays as large as the output (positions, UVs and faces), the
+memory-bandwidth floor for producing them.
 
 If ``bpy`` imports (e.g. ``.venv-bpy45/bin/python``), Blender's own limit surface
 ("Use Limit Surface" on) is also compared with its level-n refinement.
@@ -21,12 +23,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from timing import best_of
+from timing import best_of, blender_tag, write_result
 
 from scurve_geom import build_grid, preset
 from scurve_geom.export import FORMATS, export
 from scurve_geom.mesh import Mesh
 from scurve_geom.subdivide import catmull_clark, limit_positions
+
+#: What the run measured, written at the end.
+RESULT: dict[str, dict] = {"levels": {}, "limit_gap_mm": {}, "blender": {}, "export": {}}
 
 
 def copy_floor(mesh: Mesh, repeats: int) -> float:
@@ -46,6 +51,7 @@ def bench_levels(name: str, base: Mesh, top: int) -> None:
     print("| level | vertices | total time | this level | copy floor | ratio | vertices/s |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     previous = 0.0
+    rows = RESULT["levels"][name] = {}
     for level in range(1, top + 1):
         repeats = 5 if level < top else 3
         out = catmull_clark(base, level)
@@ -56,6 +62,9 @@ def bench_levels(name: str, base: Mesh, top: int) -> None:
             f"{(total - previous) * 1e3:.1f} ms | {floor * 1e3:.2f} ms | "
             f"{total / floor:.0f}× | {out.n_vertices / total / 1e6:.2f} M |"
         )
+        rows[str(level)] = {"vertices": out.n_vertices, "total_ms": total * 1e3,
+                            "copy_floor_ms": floor * 1e3, "over_copy": total / floor,
+                            "vertices_per_s_m": out.n_vertices / total / 1e6}
         previous = total
 
 
@@ -71,6 +80,7 @@ def bench_limit_gap(top: int) -> None:
             d = np.linalg.norm(limit_positions(out, rule) - out.vertices, axis=1)
             gaps.append(d.max() * 1e3)
         print(f"| {level} | {gaps[0]:.4g} | {gaps[1]:.4g} |")
+        RESULT["limit_gap_mm"][str(level)] = {"ALL": gaps[0], "PRESERVE_CORNERS": gaps[1]}
 
 
 def bench_blender_limit(top: int) -> None:
@@ -122,6 +132,9 @@ def bench_blender_limit(top: int) -> None:
             gap = np.linalg.norm(limit - refined, axis=1).max() * 1e3
             exact = np.linalg.norm(limit_positions(ours, rule) - limit[match], axis=1).max() * 1e3
             print(f"| {rule} | {level} | {agree.max():.3g} | {gap:.4g} | {exact:.3g} |")
+            RESULT["blender"].setdefault(rule, {})[str(level)] = {
+                "ours_vs_blender_m": float(agree.max()), "limit_gap_mm": float(gap),
+                "exact_vs_blender_limit_mm": float(exact)}
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
@@ -140,14 +153,18 @@ def bench_export(mesh: Mesh) -> None:
             floor = best_of(lambda b=blob, fp=floor_path: Path(fp).write_bytes(b.tobytes()), 2)
             print(f"| {ext} | {seconds:.2f} s | {size / 1e6:.0f} MB | {floor * 1e3:.0f} ms | "
                   f"{seconds / floor:.0f}× |")
+            RESULT["export"][ext] = {"seconds": seconds, "mb": size / 1e6,
+                                     "write_floor_ms": floor * 1e3, "over_floor": seconds / floor}
             os.remove(path)
         seconds = best_of(lambda: export(mesh, os.path.join(tmp, "solid.stl"), thickness=0.01), 1)
         print(f"| .stl, thickness 10 mm (solidify + write) | {seconds:.2f} s | | | |")
+        RESULT["export"]["stl_thickness_10mm_s"] = {"seconds": seconds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the largest cases")
+    parser.add_argument("--json", type=Path, help="default: bench/results/subdivide.json")
     args = parser.parse_args()
     print(f"numpy {np.__version__}, {os.cpu_count()} CPUs")
     bench_levels("blog-part2", build_grid(preset("blog-part2")), 5 if args.quick else 6)
@@ -157,6 +174,8 @@ def main() -> None:
     if not args.quick:
         # ~1.2 M vertices: the issue's million-vertex scale.
         bench_export(catmull_clark(build_grid(preset("smooth")), 2))
+    RESULT["quick"] = args.quick  # type: ignore[assignment]
+    write_result(f"subdivide{blender_tag()}", RESULT, args.json)
 
 
 if __name__ == "__main__":

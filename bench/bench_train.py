@@ -1,11 +1,12 @@
 """Benchmark of latent_faces: training throughput and numpy-vs-torch decoding.
 
-Run: ``.venv/bin/python bench/bench_train.py [--threads 2] [--batches 6]``.
+Run: ``.venv/bin/python bench/bench_train.py [--threads 2] [--batches 6] [--json FILE]``.
 
 Prints the synthetic-face generation rate and, for the reference VAE (``foster``) and the
 shipped generator's architecture (``resup``): training images/s (forward + backward + Adam
 step, batch 32, 96 × 96, z 200), and the time to decode 16 faces with the torch decoder and
-with the numpy decoder (same weights, BatchNorm folded), and their ratio.
+with the numpy decoder (same weights, BatchNorm folded), and their ratio. Writes the numbers
+to ``bench/results/train.json`` (or ``--json``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import write_result
 
 
 def _best(fn, repeat: int) -> float:
@@ -38,6 +41,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--arch", nargs="+", choices=["foster", "resup"],
                     default=["foster", "resup"])
+    ap.add_argument("--json", type=Path, help="default: bench/results/train.json")
     a = ap.parse_args()
 
     from latent_faces import NumpyDecoder, sample_latents
@@ -47,6 +51,9 @@ def main() -> None:
     faces = generate_faces(256, seed=0)
     dt = time.perf_counter() - t
     print(f"synthetic faces: {256 / dt:.0f} faces/s ({1000 * dt / 256:.1f} ms/face)")
+    result: dict = {"threads": a.threads, "batches": a.batches, "batch_size": a.batch_size,
+                    "synthetic_faces_per_s": round(256 / dt, 1),
+                    "synthetic_ms_per_face": round(1000 * dt / 256, 2)}
 
     import torch
 
@@ -76,9 +83,10 @@ def main() -> None:
         for _ in range(a.batches):
             step()
         dt = time.perf_counter() - t
+        images_per_s = a.batches * a.batch_size / dt
         n_dec = sum(p.numel() for p in model.decoder.parameters())
         print(f"{name}: training (threads={a.threads}, batch {a.batch_size}): "
-              f"{a.batches * a.batch_size / dt:.1f} images/s; decoder {n_dec / 1e6:.2f} M "
+              f"{images_per_s:.1f} images/s; decoder {n_dec / 1e6:.2f} M "
               f"parameters")
 
         model.eval()
@@ -100,6 +108,17 @@ def main() -> None:
         print(f"{name}: decode 16 faces: torch {1000 * t_torch:.1f} ms, numpy "
               f"{1000 * t_np:.1f} ms, numpy/torch = {t_np / t_torch:.2f}, max abs diff "
               f"{err:.1e}; .npz {size / 1e6:.1f} MB")
+        result[name] = {"train_images_per_s": round(images_per_s, 1),
+                        "decoder_parameters_m": round(n_dec / 1e6, 3),
+                        "npz_mb": round(size / 1e6, 2),
+                        "torch_decode_16_ms": round(1000 * t_torch, 1),
+                        "numpy_decode_16_ms": round(1000 * t_np, 1),
+                        "numpy_over_torch": round(t_np / t_torch, 2),
+                        "max_abs_diff": float(err)}
+    if set(archs) <= set(a.arch):
+        result["resup_over_foster_training"] = round(
+            result["resup"]["train_images_per_s"] / result["foster"]["train_images_per_s"], 2)
+    write_result("train", result, a.json)
 
 
 if __name__ == "__main__":
