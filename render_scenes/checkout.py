@@ -134,9 +134,17 @@ def fresh_scene(bpy: Any) -> None:
 
 
 def describe(prog: str, repo: Path = REPO) -> str:
-    """One line: which copy of the project this run uses, and what it set aside."""
+    """One line: which copy of the project this run uses (where its packages were imported
+    from), and the installed extension it set aside."""
     version = _manifest(repo).get("version", "?")
-    line = f"{prog}: code: the checkout {repo} (S-Curve Mirror {version})"
+    foreign = foreign_modules(repo)
+    if foreign:
+        # Not expected after prefer_checkout; said rather than hidden.
+        where = sorted({str(p) for p in foreign.values()})[:3]
+        line = (f"{prog}: code: MIXED: the checkout {repo} (S-Curve Mirror {version}) and "
+                f"{', '.join(sorted(foreign)[:3])} from {', '.join(where)}")
+    else:
+        line = f"{prog}: code: the checkout {repo} (S-Curve Mirror {version})"
     if SET_ASIDE:
         line += (f"; the installed extension {', '.join(SET_ASIDE)} is not used in this run "
                  "(it stays installed and enabled)")

@@ -5,17 +5,30 @@ video, face planes added to a saved .blend; exit statuses (2 for usage errors, n
 for any other failure, which Blender itself would report as 0), and never a partial
 file. Renders are tiny (96x54) and checked by their pixels: the mirror's region through
 the scene camera changes when the mirror is hidden, the rest does not.
+
+Every test runs twice: with an empty user folder, and with the extension installed and
+enabled in it as the README says (tests/real/user_folders.py); the scripts run the
+checkout's code either way and leave every file of the user folder as it was.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from blender_run import REPO, run_blender, tracebacks
 from PIL import Image, ImageDraw
+from user_folders import (
+    USER_FOLDERS,
+    assert_runs_the_checkout,
+    changes,
+    snapshot,
+    user_blender,
+    user_folder_of,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +36,30 @@ SCURVE = str(REPO / "render_scenes" / "scurve.py")
 FACES = str(REPO / "render_scenes" / "face_planes.py")
 PROBE = str(Path(__file__).with_name("probe_scene.py"))
 TINY = ["--resolution", "96", "54", "--samples", "2"]
+
+
+@pytest.fixture(scope="module", params=USER_FOLDERS)
+def blender(blender: str, request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The real blender with its own user folders: empty, or with the extension installed."""
+    return user_blender(blender, request.param, tmp_path_factory.mktemp(f"user-{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def work_dir(blender: str) -> Path:
+    """One output folder per user folder (a stale file must not pass for a new one)."""
+    folder = Path(blender).parent / "work"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def user_files_untouched(blender: str) -> Iterator[None]:
+    """Preferences, the installed add-on and its wheel files: byte-identical after a test."""
+    user = user_folder_of(blender)
+    before = snapshot(user)
+    yield
+    assert not changes(before, snapshot(user))
 
 
 def png(path: Path) -> np.ndarray:
@@ -101,6 +138,7 @@ def test_face_planes_render(blender: str, work_dir: Path) -> None:
                     "--face-planes", "3", "--save-blend", str(blend))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not tracebacks(r.stdout + r.stderr)
+    assert_runs_the_checkout(r.stderr, "scurve.py", blender)
     info = probe(blender, blend, work_dir / "faces-probe.json")
     assert sum(o["role"] == "plane" for o in info["objects"]) == 3
     assert len(info["images"]) == 3 and all(i["packed"] for i in info["images"])
@@ -133,6 +171,7 @@ def test_face_planes_script_on_a_saved_blend(blender: str, work_dir: Path) -> No
                     "--save", str(saved))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not tracebacks(r.stdout + r.stderr)
+    assert_runs_the_checkout(r.stderr, "face_planes.py", blender)
     info = probe(blender, saved, work_dir / "with-faces.json")
     assert sum(o["role"] == "plane" for o in info["objects"]) == 4
     assert all(i["packed"] for i in info["images"])
