@@ -9,9 +9,11 @@ user's), used through a small wrapper command that sets them and runs ``blender`
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -32,6 +34,7 @@ def extension_zip() -> Path:
     """The extension zip, built once per test run with Blender's own tool (``make
     extension``'s command) into a temporary folder."""
     out = Path(tempfile.mkdtemp(prefix="scurve-ext-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     bpy_python = REPO / ".venv-bpy45" / "bin" / "python"
     r = subprocess.run([str(bpy_python), str(REPO / "tools" / "build_extension.py"),
                         "--output-dir", str(out)],
