@@ -14,21 +14,14 @@ checkout's code either way and leave every file of the user folder as it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import user_folders
 from blender_run import REPO, run_blender, tracebacks
 from PIL import Image, ImageDraw
-from user_folders import (
-    USER_FOLDERS,
-    assert_runs_the_checkout,
-    changes,
-    snapshot,
-    user_blender,
-    user_folder_of,
-)
+from user_folders import assert_runs_the_checkout
 
 pytestmark = pytest.mark.slow
 
@@ -37,29 +30,10 @@ FACES = str(REPO / "render_scenes" / "face_planes.py")
 PROBE = str(Path(__file__).with_name("probe_scene.py"))
 TINY = ["--resolution", "96", "54", "--samples", "2"]
 
-
-@pytest.fixture(scope="module", params=USER_FOLDERS)
-def blender(blender: str, request: pytest.FixtureRequest,
-            tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The real blender with its own user folders: empty, or with the extension installed."""
-    return user_blender(blender, request.param, tmp_path_factory.mktemp(f"user-{request.param}"))
-
-
-@pytest.fixture(scope="module")
-def work_dir(blender: str) -> Path:
-    """One output folder per user folder (a stale file must not pass for a new one)."""
-    folder = Path(blender).parent / "work"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture(autouse=True)
-def user_files_untouched(blender: str) -> Iterator[None]:
-    """Preferences, the installed add-on and its wheel files: byte-identical after a test."""
-    user = user_folder_of(blender)
-    before = snapshot(user)
-    yield
-    assert not changes(before, snapshot(user))
+# Each test in both user folders: these override conftest's blender and work_dir.
+blender = user_folders.blender
+work_dir = user_folders.work_dir
+user_files_untouched = user_folders.user_files_untouched
 
 
 def png(path: Path) -> np.ndarray:

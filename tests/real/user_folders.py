@@ -5,6 +5,9 @@ extension as the README says (``render_scenes/checkout.py``), and leave the user
 as they were: preferences, the installed add-on and the wheel files Blender unpacked. Each
 folder is a fresh ``BLENDER_USER_*`` set under the test's temporary folder (never the real
 user's), used through a small wrapper command that sets them and runs ``blender``.
+
+A test module runs each of its tests in both folders by importing the fixtures
+:func:`blender` (overriding conftest's), :func:`work_dir` and :func:`user_files_untouched`.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from blender_run import REPO, run_blender
 
 #: ``empty``: nothing installed; ``extension``: the zip ``make extension`` builds, installed
@@ -100,3 +105,28 @@ def assert_runs_the_checkout(output: str, prog: str, command: str) -> None:
     assert lines[0].startswith(f"{prog}: code: the checkout {REPO} (S-Curve Mirror "), lines[0]
     set_aside = f"the installed extension {INSTALLED} "
     assert (set_aside in lines[0]) == has_extension(command), lines[0]
+
+
+@pytest.fixture(scope="module", params=USER_FOLDERS)
+def blender(blender: str, request: pytest.FixtureRequest,
+            tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The real blender (conftest's) with its own user folders: empty, or with the
+    extension installed."""
+    return user_blender(blender, request.param, tmp_path_factory.mktemp(f"user-{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def work_dir(blender: str) -> Path:
+    """One output folder per user folder (a stale file must not pass for a new one)."""
+    folder = Path(blender).parent / "work"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def user_files_untouched(blender: str) -> Iterator[None]:
+    """Preferences, the installed add-on and its wheel files: byte-identical after a test."""
+    user = user_folder_of(blender)
+    before = snapshot(user)
+    yield
+    assert not changes(before, snapshot(user))
