@@ -25,6 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+# First: importing the package makes this checkout's packages the ones imported, not an
+# installed extension's copies (render_scenes.checkout).
+import render_scenes  # noqa: E402, F401
 from latent_faces.sampling import MODES  # noqa: E402
 from render_scenes.common import (  # noqa: E402
     Parser,
@@ -181,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
 
     import blender_addon
     from blender_addon import stage
+    from render_scenes import checkout
 
     if args.blend is not None:
         bpy.ops.wm.open_mainfile(filepath=str(args.blend.resolve()))
@@ -188,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: no .blend open: give --blend FILE or start Blender with it",
               file=sys.stderr)
         return 2
+    # This checkout's add-on, not an installed copy (render_scenes.checkout).
+    checkout.set_aside_installed()
+    print(checkout.describe(PROG), file=sys.stderr, flush=True)
     blender_addon.register()
     try:
         mirror = stage.find_mirror(bpy.context)

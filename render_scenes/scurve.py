@@ -229,8 +229,12 @@ def staged_scene(args: argparse.Namespace) -> Iterator[Any]:
 
     import blender_addon
     from blender_addon import compat, stage
+    from render_scenes import checkout
 
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    # The factory scene, not the factory preferences: those would disable (and Blender then
+    # delete the wheel files of) the user's installed extension in the middle of the run.
+    checkout.set_aside_installed()
+    checkout.fresh_scene(bpy)
     blender_addon.register()
     try:
         scene = bpy.context.scene
@@ -274,12 +278,14 @@ def render(args: argparse.Namespace) -> int:
     from mathutils import Matrix
 
     from blender_addon import compat
+    from render_scenes import checkout
 
     if args.video and not compat.ffmpeg_available():
         print(f"{PROG}: error: this Blender has no FFmpeg; drop --video", file=sys.stderr)
         return 2
     try:
         with staged_scene(args) as (scene, mirror):
+            print(checkout.describe(PROG), file=sys.stderr, flush=True)
             _report(scene, mirror, args)
             still = args.turntable is None and args.animate is None
             if args.save_blend is not None and not still:

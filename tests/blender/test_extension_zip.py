@@ -164,3 +164,39 @@ def test_installed_zip_adds_a_mirror(extension_zip: Path, tmp_path: Path):
     assert str(user / "extensions") in got["latent_faces_file"]
     assert len(got["face_images"]) == 3 and not got["torch_loaded"]
     assert got["disabled"]
+
+
+def test_render_script_with_the_extension_installed(extension_zip: Path, tmp_path: Path):
+    """``render_scenes/scurve.py`` from the checkout where the extension is installed and
+    enabled (its wheel's packages imported first): the checkout's code runs, one line says
+    so, and the installed extension stays enabled in the preferences with every file in
+    place (read_factory_settings used to disable it, and Blender deleted its wheel files)."""
+    user, repo_dir, out = tmp_path / "user", tmp_path / "repo", tmp_path / "out.png"
+    repo_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(BLENDER_USER_CONFIG=str(user / "config"),
+               BLENDER_USER_SCRIPTS=str(user / "scripts"),
+               BLENDER_USER_EXTENSIONS=str(user / "extensions"),
+               BLENDER_USER_DATAFILES=str(user / "datafiles"))
+    child = Path(__file__).with_name("installed_extension_child.py")
+    proc = subprocess.run([sys.executable, str(child), str(extension_zip), str(repo_dir),
+                           str(out)], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-4000:] + proc.stderr[-4000:]
+    got = json.loads(lines[-1].removeprefix("RESULT "))
+    assert "error" not in got, got["error"]
+
+    wheel = str(user / "extensions")
+    assert got["installed_scurve_geom"].startswith(wheel)
+    assert got["installed_latent_faces"].startswith(wheel)
+    assert got["status"] == 0 and got["out_exists"], got["stderr"][-3000:]
+    for package in ("scurve_geom", "latent_faces", "blender_addon"):
+        assert got[package] == str(REPO / package / "__init__.py")
+    version = tomllib.loads((REPO / "blender_manifest.toml").read_text())["version"]
+    code = [ln for ln in got["stderr"].splitlines() if ln.startswith("scurve.py: code: ")]
+    assert code == [f"scurve.py: code: the checkout {REPO} (S-Curve Mirror {version}); the "
+                    f"installed extension bl_ext.scurve_test.scurve_mirror {version} is not "
+                    "used in this run (it stays installed and enabled)"]
+    assert got["enabled_in_preferences"] and not got["registered_in_process"]
+    assert got["files"] > 20 and got["files_changed"] == []

@@ -6,6 +6,9 @@
 - ``face_planes.py --save o.blend --render o.png`` on a file set up for OpenImageDenoise,
   in Debian's Blender which has none: the render goes without the denoiser (said in one
   line), and both files appear, whole.
+
+Each test runs with an empty user folder and with the extension installed in it
+(tests/real/user_folders.py), whose files must be byte-identical after.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import user_folders
 from blender_run import REPO, run_blender, tracebacks
 
 pytestmark = pytest.mark.slow
@@ -24,6 +28,11 @@ pytestmark = pytest.mark.slow
 SCURVE = str(REPO / "render_scenes" / "scurve.py")
 FACES = str(REPO / "render_scenes" / "face_planes.py")
 PNG_END = b"IEND\xaeB`\x82"
+
+# Each test in both user folders: these override conftest's blender and work_dir.
+blender = user_folders.blender
+work_dir = user_folders.work_dir
+user_files_untouched = user_folders.user_files_untouched
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

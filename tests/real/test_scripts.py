@@ -5,6 +5,10 @@ video, face planes added to a saved .blend; exit statuses (2 for usage errors, n
 for any other failure, which Blender itself would report as 0), and never a partial
 file. Renders are tiny (96x54) and checked by their pixels: the mirror's region through
 the scene camera changes when the mirror is hidden, the rest does not.
+
+Every test runs twice: with an empty user folder, and with the extension installed and
+enabled in it as the README says (tests/real/user_folders.py); the scripts run the
+checkout's code either way and leave every file of the user folder as it was.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import user_folders
 from blender_run import REPO, run_blender, tracebacks
 from PIL import Image, ImageDraw
+from user_folders import assert_runs_the_checkout
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +29,11 @@ SCURVE = str(REPO / "render_scenes" / "scurve.py")
 FACES = str(REPO / "render_scenes" / "face_planes.py")
 PROBE = str(Path(__file__).with_name("probe_scene.py"))
 TINY = ["--resolution", "96", "54", "--samples", "2"]
+
+# Each test in both user folders: these override conftest's blender and work_dir.
+blender = user_folders.blender
+work_dir = user_folders.work_dir
+user_files_untouched = user_folders.user_files_untouched
 
 
 def png(path: Path) -> np.ndarray:
@@ -101,6 +112,7 @@ def test_face_planes_render(blender: str, work_dir: Path) -> None:
                     "--face-planes", "3", "--save-blend", str(blend))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not tracebacks(r.stdout + r.stderr)
+    assert_runs_the_checkout(r.stderr, "scurve.py", blender)
     info = probe(blender, blend, work_dir / "faces-probe.json")
     assert sum(o["role"] == "plane" for o in info["objects"]) == 3
     assert len(info["images"]) == 3 and all(i["packed"] for i in info["images"])
@@ -133,6 +145,7 @@ def test_face_planes_script_on_a_saved_blend(blender: str, work_dir: Path) -> No
                     "--save", str(saved))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not tracebacks(r.stdout + r.stderr)
+    assert_runs_the_checkout(r.stderr, "face_planes.py", blender)
     info = probe(blender, saved, work_dir / "with-faces.json")
     assert sum(o["role"] == "plane" for o in info["objects"]) == 4
     assert all(i["packed"] for i in info["images"])
