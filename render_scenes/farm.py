@@ -38,6 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+if __name__ == "__mp_main__":
+    # A LocalCluster's worker process, which multiprocessing starts by running this script
+    # again under this name: from its first moment Ctrl-C is its nanny's business (see
+    # farm_worker.leave_ctrl_c_to_the_nanny, which covers workers started otherwise).
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 from render_scenes import scurve  # noqa: E402
 from render_scenes.common import Parser, UsageError, script_argv, writable_folder  # noqa: E402
 from render_scenes.farm_cluster import (  # noqa: E402
@@ -67,6 +75,7 @@ from render_scenes.farm_output import (  # noqa: E402
     encode_gif,
     worker_summary,
 )
+from scurve_geom.cli_common import signals  # noqa: E402
 
 PROG = "farm.py"
 DEFAULT_OUT = Path("out/farm")
@@ -323,19 +332,19 @@ def run(ns: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when every frame is delivered, 1 when a frame failed, 2 on bad
-    arguments or a cluster that cannot be used (one line on stderr)."""
+    arguments or a cluster that cannot be used (one line on stderr), 130/143 after
+    Ctrl-C/SIGTERM (one line; frames delivered so far stay, whole, with their manifest;
+    the LocalCluster's workers are stopped, a remote cluster's are left running)."""
     args = script_argv(argv)
-    try:
-        ns = parse_args(args)
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return run(ns, args)
-    except FarmError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+
+    def farm(_: object) -> int:
+        try:
+            return run(parse_args(args), args)
+        except FarmError as exc:
+            raise UsageError(str(exc)) from None
+
+    return signals.cli_main(PROG, farm)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    signals.main_exit(main())

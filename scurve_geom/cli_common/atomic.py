@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -91,16 +90,13 @@ def discard(tmp: str) -> None:
 
 def commit(pairs: Sequence[tuple[str, Path]]) -> None:
     """Rename each temporary file over its target, with SIGINT/SIGTERM held back meanwhile
-    so a signal cannot split the set."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        with LOCK:
-            for tmp, path in pairs:
-                os.replace(tmp, path)
-                _PENDING.discard(tmp)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    (:func:`.signals.deferred`) so a signal cannot split the set."""
+    from .signals import deferred  # signals imports this module
+
+    with deferred(), LOCK:
+        for tmp, path in pairs:
+            os.replace(tmp, path)
+            _PENDING.discard(tmp)
 
 
 def track(path: str) -> None:
