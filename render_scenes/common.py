@@ -10,32 +10,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from scurve_geom.cli_common import atomic, signals
-from scurve_geom.cli_common.atomic import temp_beside
+from scurve_geom.cli_common.atomic import check_folder as writable_folder
+from scurve_geom.cli_common.atomic import check_output_folder, temp_beside
 from scurve_geom.cli_common.usage import OneLineParser as Parser
 from scurve_geom.cli_common.usage import UsageError
 
-__all__ = ["Parser", "UsageError", "render_png", "save_blend", "script_argv", "script_main",
-           "temp_beside", "writable_folder"]
-
-
-def writable_folder(folder: Path, what: str) -> None:
-    """Raise :class:`UsageError` unless a file can be created in ``folder``."""
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {what}: folder {str(folder)!r} does not exist")
-    try:
-        # os.access says yes to root on a read-only file system; creating a file is
-        # the only honest test.
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scurve-probe-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot write {what}: {exc.strerror or exc}") from None
+__all__ = ["Parser", "UsageError", "check_output_folder", "render_png", "save_blend",
+           "script_argv", "script_main", "temp_beside", "writable_folder"]
 
 
 def script_argv(argv: Sequence[str] | None = None) -> list[str]:

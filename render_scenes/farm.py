@@ -47,7 +47,7 @@ if __name__ == "__mp_main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 from render_scenes import scurve  # noqa: E402
-from render_scenes.common import Parser, UsageError, script_argv, writable_folder  # noqa: E402
+from render_scenes.common import Parser, UsageError, script_argv  # noqa: E402
 from render_scenes.farm_cluster import (  # noqa: E402
     MAX_DEFAULT_WORKERS,
     FarmError,
@@ -76,6 +76,7 @@ from render_scenes.farm_output import (  # noqa: E402
     worker_summary,
 )
 from scurve_geom.cli_common import signals  # noqa: E402
+from scurve_geom.cli_common.atomic import check_output_folder  # noqa: E402
 
 PROG = "farm.py"
 DEFAULT_OUT = Path("out/farm")
@@ -181,11 +182,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError("--workers sizes the LocalCluster; with --scheduler start as many "
                          "`dask worker`s as you like")
     for flag, folder in (("--out", ns.out), ("--save-blend", ns.save_blend)):
-        if folder is None:
-            continue
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"cannot write to {flag} {str(folder)!r}: it is a file")
-        writable_folder(folder if folder.is_dir() else folder.parent, f"{flag} {str(folder)!r}")
+        if folder is not None:
+            check_output_folder(folder, flag)
     parser = scurve.make_parser()
     if ns.kind == "sweep":
         ns.jobs = grid_jobs(scene, [parse_sweep(parser, s) for s in ns.sweep])

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from render_scenes.animate import frame_params
-from render_scenes.common import UsageError, temp_beside
+from render_scenes.common import UsageError
+from scurve_geom.cli_common.atomic import write_atomically
 
 __all__ = ["Job", "Sweep", "animate_jobs", "frames_done", "grid_jobs", "load_manifest",
            "parse_sweep", "png_bytes_ok", "png_ok", "turntable_jobs", "write_manifest"]
@@ -256,17 +257,16 @@ def png_bytes_ok(data: bytes, size: tuple[int, int] | None = None) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: a temporary name in the same folder, then a rename."""
-    tmp = temp_beside(path, path.suffix)
-    try:
+    """Write ``data`` to ``path``: a temporary name in the same folder, synced to disk, then
+    a rename (:func:`~scurve_geom.cli_common.atomic.write_atomically`): a frame a resumed
+    farm skips is whole even after a power cut."""
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomically(path, write)
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:

@@ -129,7 +129,7 @@ LATENT = [
     (["faces", "--out", "s.png", "--start", "-1"], "argument --start: -1"),
     (["faces", "--out", "/proc/s.png"], "cannot write"),
     (["faces", "--out", "s.jpg"], "use .png"),
-    (["train", "--out", "/proc/run"], "--out: cannot write in '/proc'"),
+    (["train", "--out", "/proc/run"], "--out: cannot write '/proc/run'"),
     (["train", "--out", "run", "--seed", "-1"], "argument --seed: -1"),
     (["train", "--out", "run", "--epochs", "1e9"], "argument --epochs"),
     (["train", "--out", "run", "--lr", "nan"], "argument --lr: nan is out of range"),
@@ -246,6 +246,58 @@ def test_check_output_refuses_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         atomic.check_output(tmp_path / "no" / "x.png", (".png",))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_check_output_folder_is_the_one_folder_check(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match="^--out: cannot write '.*file': it is a file, not"):
+        atomic.check_output_folder(tmp_path / "file")
+    with pytest.raises(UsageError, match="^--out: cannot write .*: folder '.*no' does not"):
+        atomic.check_output_folder(tmp_path / "no" / "run")
+    with pytest.raises(UsageError, match="^cannot write '/proc/run': "):
+        atomic.check_output_folder("/proc/run", flag=None)
+    assert atomic.check_output_folder(tmp_path / "new") == tmp_path / "new"  # made later
+    assert atomic.check_output_folder(tmp_path) == tmp_path
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]  # the probe is gone
+
+
+def test_atomic_folder_is_a_whole_set_or_the_old_one(tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    with pytest.raises(RuntimeError), atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("new a")
+        raise RuntimeError("the second writer failed")
+    assert list(tmp_path.iterdir()) == [] and atomic.pending_files() == []
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("first")
+    assert (out / "a.txt").read_text() == "first"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # as mkdir makes it, not mkdtemp
+    with pytest.raises(RuntimeError), atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("second")
+        raise RuntimeError
+    assert (out / "a.txt").read_text() == "first"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "b.txt").write_text("second")
+    assert [p.name for p in out.iterdir()] == ["b.txt"]  # replaced whole, not merged
+    assert [p.name for p in tmp_path.iterdir()] == ["set"] and atomic.pending_files() == []
+
+
+def test_deferred_signal_takes_effect_after_the_block() -> None:
+    from scurve_geom.cli_common import signals
+
+    old = signals.install()
+    steps = []
+    try:
+        with pytest.raises(signals.Interrupted) as info:
+            with signals.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                steps.append("the block ran to its end")
+            steps.append("after the block")  # not reached: the signal is raised first
+    finally:
+        signals.restore(old)
+    assert steps == ["the block ran to its end"] and info.value.signum == signal.SIGTERM
 
 
 # -- signals and pipes ---------------------------------------------------------------------
