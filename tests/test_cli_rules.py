@@ -100,7 +100,13 @@ OPTICS = [
     (["--latitude", "60", "--longitude", "10", "--date", "2026-06-21", "--time", "25:61",
       "--json", "r.json"], "--time '25:61' is not a clock time: allowed 00:00 to 23:59"),
     (["--latitude", "60", "--longitude", "10", "--date", "2026-02-30", "--time", "12:00",
-      "--json", "r.json"], "bad --date"),
+      "--json", "r.json"], "--date '2026-02-30' is not a date: give YYYY-MM-DD"),
+    (["--latitude", "60", "--longitude", "10", "--date", "2026-03-29", "--time", "02:30",
+      "--timezone", "Europe/Oslo", "--json", "r.json"],
+     "--time 02:30 does not exist on 2026-03-29 in Europe/Oslo: the clocks go forward from "
+     "UTC+01:00 to UTC+02:00"),
+    (["--latitude", "60", "--longitude", "10", "--date", "2026-06-21", "--timezone",
+      "Europe/Olso", "--json", "r.json"], "--timezone 'Europe/Olso' is not a known IANA"),
 ]
 
 
