@@ -289,8 +289,8 @@ def render(args: argparse.Namespace) -> int:
                 started = time.perf_counter()
                 with atomic_outputs(*outputs) as tmps:
                     if args.save_blend is not None:
-                        save_blend(bpy, Path(tmps[1]))
-                    render_png(bpy, scene, Path(tmps[0]))
+                        save_blend(bpy, args.save_blend, into=tmps[1])
+                    render_png(bpy, scene, args.out, into=tmps[0])
                 _progress(1, 1, started, time.perf_counter() - started)
                 print(f"{PROG}: wrote {args.out}", file=sys.stderr)
                 return 0
