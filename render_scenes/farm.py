@@ -79,6 +79,10 @@ from scurve_geom.cli_common import signals  # noqa: E402
 from scurve_geom.cli_common.atomic import check_output_folder  # noqa: E402
 
 PROG = "farm.py"
+#: Blender's own limit on render threads (BLENDER_MAX_THREADS).
+MAX_CYCLES_THREADS = 1024
+#: LocalCluster worker processes: each holds a whole Blender (hundreds of MB).
+MAX_WORKERS = 256
 DEFAULT_OUT = Path("out/farm")
 
 def add_farm_arguments(p: Any) -> None:
@@ -169,10 +173,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if ns.video and ns.kind not in ("turntable", "animate"):
         raise UsageError("--video needs --turntable or --animate (the video is made from "
                          "their frames)")
-    if ns.cycles_threads < 0:
-        raise UsageError(f"--cycles-threads {ns.cycles_threads} must be 0 (automatic) or more")
-    if not ns.connect_timeout > 0:
-        raise UsageError(f"--connect-timeout {ns.connect_timeout} must be > 0 seconds")
+    if not 0 <= ns.cycles_threads <= MAX_CYCLES_THREADS:
+        raise UsageError(f"--cycles-threads {ns.cycles_threads} is out of range: allowed 0 "
+                         f"(automatic) to {MAX_CYCLES_THREADS}")
+    if ns.workers is not None and ns.workers > MAX_WORKERS:
+        raise UsageError(f"--workers {ns.workers} is out of range: allowed 1 to {MAX_WORKERS} "
+                         "(each worker process holds a whole Blender)")
+    if not 0 < ns.connect_timeout <= 86400:
+        raise UsageError(f"--connect-timeout {ns.connect_timeout:g} is out of range: allowed "
+                         "> 0 and <= 86400 seconds (a day)")
     if ns.scheduler is not None and ns.scheduler_file is not None:
         raise UsageError("give --scheduler ADDRESS or --scheduler-file PATH, not both")
     if ns.scheduler_file is not None and not ns.scheduler_file.is_file():

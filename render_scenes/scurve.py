@@ -48,7 +48,11 @@ from render_scenes.face_planes import (  # noqa: E402
     place_faces,
 )
 from render_scenes.limits import check_limits  # noqa: E402
-from render_scenes.stage_args import add_stage_arguments, stage_from_args  # noqa: E402
+from render_scenes.stage_args import (  # noqa: E402
+    _positive_int,
+    add_stage_arguments,
+    stage_from_args,
+)
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
 from scurve_geom.cli_common.atomic import atomic_outputs  # noqa: E402
@@ -64,13 +68,6 @@ DEFAULT_PRESET = "smooth"
 #: per half) when ``--subdivision-levels`` is not passed: the add-on's default look
 #: (``scurve_geom.params.look_levels``).
 COARSE_LEVELS = SMOOTH_LEVELS
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
 
 
 def make_parser() -> argparse.ArgumentParser:

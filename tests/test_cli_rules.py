@@ -372,6 +372,7 @@ def test_closed_pipe_is_quiet(tmp_path: Path, argv: list[str]) -> None:
 
 SCURVE = str(REPO / "render_scenes" / "scurve.py")
 FACES = str(REPO / "render_scenes" / "face_planes.py")
+FARM = str(REPO / "render_scenes" / "farm.py")
 RENDER = [
     ([SCURVE, "--turntable", "100000", "--out", "tt"],
      "--turntable 100000 is out of range: allowed 2 to 3600 frames"),
@@ -400,6 +401,23 @@ RENDER = [
     ([FACES, "--face-seed", "99999999999", "--save", "o.blend"], "--face-seed"),
     ([FACES, "--save", "/proc/o.blend"], "cannot write"),
     ([FACES, "--render", "o.jpg"], "must end in .png"),
+    ([SCURVE, "--samples", "nan", "--out", "x.png"],
+     "argument --samples: 'nan' is not a whole number (allowed >= 1)"),
+    ([SCURVE, "--resolution", "64", "1e3", "--out", "x.png"], "'1e3' is not a whole number"),
+    ([SCURVE, "--turntable", "4", "--out", "{in}/notes.txt"],
+     "--out: cannot write '{in}/notes.txt': it is a file, not a folder"),
+    ([FARM, "--sweep", "s_amplitude=0:0.9:100000", "--out", "f"],
+     "COUNT 100000 is out of range: allowed 1 to 3600 frames"),
+    ([FARM, "--sweep", "s_amplitude=0:0.9:100", "--sweep", "radius=1:2:100", "--out", "f"],
+     "--sweep: the grid has 10000 frames (100 x 100): allowed at most 3600"),
+    ([FARM, "--turntable", "4", "--workers", "100000"], "--workers 100000 is out of range"),
+    ([FARM, "--turntable", "4", "--cycles-threads", "100000"],
+     "--cycles-threads 100000 is out of range: allowed 0 (automatic) to 1024"),
+    ([FARM, "--turntable", "4", "--connect-timeout", "nan"],
+     "--connect-timeout nan is out of range"),
+    ([FARM, "--turntable", "4", "--seed", "-2"], "--seed -2 is out of range"),
+    ([FARM, "--turntable", "4", "--out", "/proc/f"], "--out: cannot write '/proc/f'"),
+    ([FARM, "--turntable", "4", "--out", "{in}/notes.txt"], "it is a file, not a folder"),
 ]
 
 
@@ -411,4 +429,4 @@ def test_render_scripts_refuse(tmp_path: Path, inputs: Path, argv: list[str],
     argv = [a.replace("{in}", str(inputs)) for a in argv]
     r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=out,
                        timeout=300, env=_env())
-    check_refused(r, message, out)
+    check_refused(r, message.replace("{in}", str(inputs)), out)
