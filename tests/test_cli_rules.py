@@ -256,11 +256,11 @@ def test_check_output_refuses_before_any_work(tmp_path: Path) -> None:
 
 def test_check_output_folder_is_the_one_folder_check(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    with pytest.raises(UsageError, match="^--out: cannot write '.*file': it is a file, not"):
+    with pytest.raises(UsageError, match=r"^--out: cannot write '.*file': it is a file, not"):
         atomic.check_output_folder(tmp_path / "file")
-    with pytest.raises(UsageError, match="^--out: cannot write .*: folder '.*no' does not"):
+    with pytest.raises(UsageError, match=r"^--out: cannot write .*: folder '.*no' does not"):
         atomic.check_output_folder(tmp_path / "no" / "run")
-    with pytest.raises(UsageError, match="^cannot write '/proc/run': "):
+    with pytest.raises(UsageError, match=r"^cannot write '/proc/run': "):
         atomic.check_output_folder("/proc/run", flag=None)
     assert atomic.check_output_folder(tmp_path / "new") == tmp_path / "new"  # made later
     assert atomic.check_output_folder(tmp_path) == tmp_path

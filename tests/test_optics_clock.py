@@ -9,11 +9,13 @@ to get the second. The day sweep lists the hours the clock shows: 23, 24 or 25.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,19 +57,18 @@ def test_a_time_shown_twice_is_the_first_with_a_note_naming_both() -> None:
 
 
 def test_the_day_sweep_lists_the_hours_the_clock_shows() -> None:
+    oslo = ZoneInfo("Europe/Oslo")
+
     def local(day: dt.date) -> list[str]:
-        return [t.astimezone(ZONE).strftime("%H%z") for t in day_hours(day, "Europe/Oslo")]
+        return [t.astimezone(oslo).strftime("%H%z") for t in day_hours(day, "Europe/Oslo")]
 
-    from zoneinfo import ZoneInfo
-
-    ZONE = ZoneInfo("Europe/Oslo")  # noqa: N806
     assert len(local(dt.date(2026, 6, 21))) == 24
     spring = local(dt.date(2026, 3, 29))
     assert len(spring) == 23 and spring[1:3] == ["01+0100", "03+0200"]
     autumn = local(dt.date(2026, 10, 25))
     assert len(autumn) == 25 and autumn[2:4] == ["02+0200", "02+0100"]
     hours = day_hours(dt.date(2026, 10, 25), "Europe/Oslo")
-    assert all(b - a == dt.timedelta(hours=1) for a, b in zip(hours, hours[1:], strict=False))
+    assert all(b - a == dt.timedelta(hours=1) for a, b in itertools.pairwise(hours))
 
 
 def test_dates_are_calendar_dates() -> None:
