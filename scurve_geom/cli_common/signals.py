@@ -81,6 +81,8 @@ def deferred() -> Iterator[None]:
     and Python still runs the handler in the main thread at once. So the handlers are
     swapped for one that notes the signal, which is raised again after the block. In other
     threads Python runs no handlers, so nothing can interrupt the block there: a no-op.
+    A handler Python did not install (``getsignal`` is None: Blender's own for Ctrl-C in
+    the ``blender`` binary) raises nothing in Python and could not be put back: left alone.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -90,15 +92,15 @@ def deferred() -> Iterator[None]:
     def note(signum: int, frame: Any) -> None:
         got.append(signum)
 
-    old = {s: signal.getsignal(s) for s in SIGNALS}
-    for s, h in old.items():
-        if h is not signal.SIG_IGN:
-            signal.signal(s, note)
+    old = {s: h for s in SIGNALS
+           if (h := signal.getsignal(s)) is not None and h is not signal.SIG_IGN}
+    for s in old:
+        signal.signal(s, note)
     try:
         yield
     finally:
         for s, h in old.items():
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
+            signal.signal(s, h)
         if got:
             signal.raise_signal(got[0])
 
