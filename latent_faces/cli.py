@@ -13,13 +13,12 @@ import importlib.util
 import shlex
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from scurve_geom.cli_common.atomic import check_output
+from scurve_geom.cli_common.atomic import check_output, check_output_folder
 from scurve_geom.cli_common.signals import cli_main
 from scurve_geom.cli_common.usage import OneLineParser, UsageError, bounded_float, bounded_int
 
@@ -201,16 +200,7 @@ def _need_torch(cmd: str) -> None:
 
 def _check_out_folder(out: Path) -> None:
     """An output folder: absent (it will be made) in a writable parent, or a folder."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {str(out)!r} is a file, not a folder")
-    parent = out if out.is_dir() else out.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"--out: folder {str(parent)!r} does not exist")
-    try:
-        with tempfile.NamedTemporaryFile(dir=parent, prefix=".probe-"):
-            pass
-    except OSError as e:
-        raise UsageError(f"--out: cannot write in {str(parent)!r}: {e.strerror or e}") from None
+    check_output_folder(out, "--out")
 
 
 @contextlib.contextmanager

@@ -8,34 +8,24 @@ shares live in :mod:`scurve_geom.cli_common`; this module adapts them to Blender
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from scurve_geom.cli_common import atomic, signals
-from scurve_geom.cli_common.atomic import temp_beside
+from scurve_geom.cli_common.atomic import check_folder as writable_folder
+from scurve_geom.cli_common.atomic import check_output_folder, temp_beside
 from scurve_geom.cli_common.usage import OneLineParser as Parser
 from scurve_geom.cli_common.usage import UsageError
 
-__all__ = ["Parser", "UsageError", "render_png", "save_blend", "script_argv", "script_main",
-           "temp_beside", "writable_folder"]
-
-
-def writable_folder(folder: Path, what: str) -> None:
-    """Raise :class:`UsageError` unless a file can be created in ``folder``."""
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {what}: folder {str(folder)!r} does not exist")
-    try:
-        # os.access says yes to root on a read-only file system; creating a file is
-        # the only honest test.
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".scurve-probe-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot write {what}: {exc.strerror or exc}") from None
+__all__ = ["Parser", "UsageError", "check_output_folder", "render_png", "save_blend",
+           "script_argv", "script_main", "temp_beside", "writable_folder"]
 
 
 def script_argv(argv: Sequence[str] | None = None) -> list[str]:
@@ -49,33 +39,77 @@ def script_argv(argv: Sequence[str] | None = None) -> list[str]:
     return sys.argv[1:]
 
 
-def render_png(bpy: Any, scene: Any, path: Path) -> None:
-    """Render the current frame to ``path``, appearing there only when complete."""
-    with atomic.atomic_outputs(path) as (tmp,):
-        scene.render.filepath = tmp
-        scene.render.use_file_extension = False
-        bpy.ops.render.render(write_still=True)
-        if not os.path.getsize(tmp):
-            # A render cancelled inside Blender returns without writing the image.
-            raise RuntimeError(f"the render of {path} was cancelled or wrote nothing")
+def render_png(bpy: Any, scene: Any, path: Path, into: str | None = None) -> None:
+    """Render the current frame to ``path``, appearing there only when complete.
+
+    ``into``: a temporary file the caller's ``atomic_outputs`` made for ``path`` (the
+    caller renames it); else this function makes and renames its own. The image is saved
+    from the Render Result (``save_render``: the scene's format and colour management, the
+    same bytes as ``write_still``) rather than by the render itself, whose "Saved:
+    '.../.NAME.xxxx.png'" line would show the user a hidden temporary name.
+    """
+    if into is None:
+        with atomic.atomic_outputs(path) as (tmp,):
+            render_png(bpy, scene, path, into=tmp)
+        return
+    result = bpy.ops.render.render(write_still=False)
+    image = next((im for im in bpy.data.images if im.type == "RENDER_RESULT"), None)
+    if result != {"FINISHED"} or image is None:
+        raise RuntimeError(f"the render of {path} was cancelled ({result})")
+    image.save_render(filepath=into, scene=scene)
+    if not os.path.getsize(into):
+        raise RuntimeError(f"Blender wrote nothing for {path}")
 
 
-def save_blend(bpy: Any, path: Path) -> None:
+def save_blend(bpy: Any, path: Path, into: str | None = None) -> None:
     """Save a copy of the open file to ``path`` (a .blend), appearing there only when complete.
 
-    Blender writes ``FILE@`` and renames it itself; the copy goes to a hidden temporary name
-    first (removed again before Blender writes, so no ``.blend1`` backup of it is made), and
-    both names are tracked so a signal leaves neither behind.
+    ``into`` as for :func:`render_png`. Blender writes ``FILE@`` and renames it itself; the
+    copy goes to a hidden temporary name first (removed again before Blender writes, so no
+    ``.blend1`` backup of it is made), and both names are tracked so a signal leaves
+    neither behind. Blender's report of the save names ``path``, not the temporary file.
     """
-    with atomic.atomic_outputs(path) as (tmp,):
-        os.unlink(tmp)
-        atomic.track(tmp + "@")
+    if into is None:
+        with atomic.atomic_outputs(path) as (tmp,):
+            save_blend(bpy, path, into=tmp)
+        return
+    os.unlink(into)
+    atomic.track(into + "@")
+    try:
+        with _stdout_renamed({Path(into).name: Path(path).name}):
+            bpy.ops.wm.save_as_mainfile(filepath=str(Path(into).resolve()), copy=True)
+    finally:
+        atomic.discard(into + "@")
+    if not os.path.exists(into):
+        raise RuntimeError(f"Blender did not write {path}")
+
+
+@contextlib.contextmanager
+def _stdout_renamed(names: dict[str, str]) -> Iterator[None]:
+    """What Blender prints (from C, on file descriptor 1) within the block, with each key of
+    ``names`` replaced by its value: its report of a save (``Info: Saved copy as
+    ".NAME.xxxx.blend"``) names the output. Only for short calls: the text is held back
+    until the block ends."""
+    libc = ctypes.CDLL(None)
+    sys.stdout.flush()
+    libc.fflush(None)
+    saved = os.dup(1)
+    with tempfile.TemporaryFile() as held:
         try:
-            bpy.ops.wm.save_as_mainfile(filepath=str(Path(tmp).resolve()), copy=True)
+            os.dup2(held.fileno(), 1)
+            yield
         finally:
-            atomic.discard(tmp + "@")
-        if not os.path.exists(tmp):
-            raise RuntimeError(f"Blender did not write {path}")
+            sys.stdout.flush()
+            libc.fflush(None)
+            os.dup2(saved, 1)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode(errors="replace")
+            for old, new in names.items():
+                text = text.replace(old, new)
+            with contextlib.suppress(OSError):
+                sys.stdout.write(text)
+                sys.stdout.flush()
 
 
 def script_main(

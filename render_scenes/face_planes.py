@@ -214,10 +214,10 @@ def run(args: argparse.Namespace) -> int:
         with atomic_outputs(*outputs) as tmps:
             tmp_for = dict(zip(outputs, map(Path, tmps), strict=True))
             if args.save is not None:
-                save_blend(bpy, tmp_for[args.save])
+                save_blend(bpy, args.save, into=str(tmp_for[args.save]))
             if args.render is not None:
                 _fit_denoiser(bpy.context.scene)
-                render_png(bpy, bpy.context.scene, tmp_for[args.render])
+                render_png(bpy, bpy.context.scene, args.render, into=str(tmp_for[args.render]))
         for path in outputs:
             print(f"{PROG}: wrote {path}", file=sys.stderr)
         return 0

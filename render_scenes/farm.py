@@ -38,8 +38,16 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+if __name__ == "__mp_main__":
+    # A LocalCluster's worker process, which multiprocessing starts by running this script
+    # again under this name: from its first moment Ctrl-C is its nanny's business (see
+    # farm_worker.leave_ctrl_c_to_the_nanny, which covers workers started otherwise).
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 from render_scenes import scurve  # noqa: E402
-from render_scenes.common import Parser, UsageError, script_argv, writable_folder  # noqa: E402
+from render_scenes.common import Parser, UsageError, script_argv  # noqa: E402
 from render_scenes.farm_cluster import (  # noqa: E402
     MAX_DEFAULT_WORKERS,
     FarmError,
@@ -67,8 +75,14 @@ from render_scenes.farm_output import (  # noqa: E402
     encode_gif,
     worker_summary,
 )
+from scurve_geom.cli_common import signals  # noqa: E402
+from scurve_geom.cli_common.atomic import check_output_folder  # noqa: E402
 
 PROG = "farm.py"
+#: Blender's own limit on render threads (BLENDER_MAX_THREADS).
+MAX_CYCLES_THREADS = 1024
+#: LocalCluster worker processes: each holds a whole Blender (hundreds of MB).
+MAX_WORKERS = 256
 DEFAULT_OUT = Path("out/farm")
 
 def add_farm_arguments(p: Any) -> None:
@@ -159,10 +173,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if ns.video and ns.kind not in ("turntable", "animate"):
         raise UsageError("--video needs --turntable or --animate (the video is made from "
                          "their frames)")
-    if ns.cycles_threads < 0:
-        raise UsageError(f"--cycles-threads {ns.cycles_threads} must be 0 (automatic) or more")
-    if not ns.connect_timeout > 0:
-        raise UsageError(f"--connect-timeout {ns.connect_timeout} must be > 0 seconds")
+    if not 0 <= ns.cycles_threads <= MAX_CYCLES_THREADS:
+        raise UsageError(f"--cycles-threads {ns.cycles_threads} is out of range: allowed 0 "
+                         f"(automatic) to {MAX_CYCLES_THREADS}")
+    if ns.workers is not None and ns.workers > MAX_WORKERS:
+        raise UsageError(f"--workers {ns.workers} is out of range: allowed 1 to {MAX_WORKERS} "
+                         "(each worker process holds a whole Blender)")
+    if not 0 < ns.connect_timeout <= 86400:
+        raise UsageError(f"--connect-timeout {ns.connect_timeout:g} is out of range: allowed "
+                         "> 0 and <= 86400 seconds (a day)")
     if ns.scheduler is not None and ns.scheduler_file is not None:
         raise UsageError("give --scheduler ADDRESS or --scheduler-file PATH, not both")
     if ns.scheduler_file is not None and not ns.scheduler_file.is_file():
@@ -172,11 +191,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         raise UsageError("--workers sizes the LocalCluster; with --scheduler start as many "
                          "`dask worker`s as you like")
     for flag, folder in (("--out", ns.out), ("--save-blend", ns.save_blend)):
-        if folder is None:
-            continue
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"cannot write to {flag} {str(folder)!r}: it is a file")
-        writable_folder(folder if folder.is_dir() else folder.parent, f"{flag} {str(folder)!r}")
+        if folder is not None:
+            check_output_folder(folder, flag)
     parser = scurve.make_parser()
     if ns.kind == "sweep":
         ns.jobs = grid_jobs(scene, [parse_sweep(parser, s) for s in ns.sweep])
@@ -323,19 +339,19 @@ def run(ns: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when every frame is delivered, 1 when a frame failed, 2 on bad
-    arguments or a cluster that cannot be used (one line on stderr)."""
+    arguments or a cluster that cannot be used (one line on stderr), 130/143 after
+    Ctrl-C/SIGTERM (one line; frames delivered so far stay, whole, with their manifest;
+    the LocalCluster's workers are stopped, a remote cluster's are left running)."""
     args = script_argv(argv)
-    try:
-        ns = parse_args(args)
-    except UsageError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return run(ns, args)
-    except FarmError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+
+    def farm(_: object) -> int:
+        try:
+            return run(parse_args(args), args)
+        except FarmError as exc:
+            raise UsageError(str(exc)) from None
+
+    return signals.cli_main(PROG, farm)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    signals.main_exit(main())

@@ -25,8 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from render_scenes import farm_worker
+from scurve_geom.cli_common import signals
 
-__all__ = ["FarmError", "Watch", "connect", "error_text", "stderr_say", "submit"]
+__all__ = ["FarmError", "Watch", "connect", "error_text", "lost_text", "stderr_say",
+           "submit"]
 
 #: Largest LocalCluster chosen without --workers: each worker holds a whole Blender.
 MAX_DEFAULT_WORKERS = 4
@@ -95,11 +97,14 @@ def connect(ns: argparse.Namespace, n_jobs: int) -> Iterator[tuple[Any, int, str
                                 "(.venv-bpy45), or use --scheduler")
             workers = ns.workers or max(1, min(n_jobs, cores, MAX_DEFAULT_WORKERS))
             threads = ns.cycles_threads or max(1, cores // workers)
-            # One thread per worker: bpy holds one scene per process.
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.CRITICAL))
-            client = stack.enter_context(Client(cluster))
+            # One thread per worker: bpy holds one scene per process. A Ctrl-C while it
+            # starts waits for the start (seconds): Dask cannot close a half-started
+            # LocalCluster (an AssertionError traceback at exit, workers left behind).
+            with signals.deferred():
+                cluster = stack.enter_context(LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True,
+                    dashboard_address=None, silence_logs=logging.CRITICAL))
+                client = stack.enter_context(Client(cluster))
             where = f"a LocalCluster ({threads} Cycles threads per worker)"
         else:
             try:
@@ -166,6 +171,7 @@ class Watch:
         time enough for a big PNG on a slow link) and the frame goes back to the pending
         ones: the farm never waits unwatched."""
         from distributed import wait
+        from distributed.utils import CancelledError
 
         pending = set(futures)
         self._look()
@@ -174,8 +180,12 @@ class Watch:
                 done, pending = wait(pending, timeout=self.poll, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            except CancelledError as exc:  # the scheduler went away: every frame is lost
+                raise FarmError(lost_text(exc)) from None
             arrived = []
             for fut in done:
+                if fut.status == "cancelled":
+                    raise FarmError(lost_text(None))
                 if fut.status == "error":
                     arrived.append((fut, None, fut.exception()))
                     continue
@@ -232,6 +242,15 @@ class Watch:
             else:
                 self.say("no worker is connected; waiting for one (frames done so far are "
                          "kept; Ctrl-C stops)")
+
+
+def lost_text(exc: BaseException | None) -> str:
+    """One line for frames Dask cancelled under the farm: the scheduler stopped (Ctrl-C in
+    its terminal) or the connection to it broke."""
+    reasons = sorted({str(g.reason) for g in getattr(exc, "error_groups", ())})
+    why = f" ({', '.join(reasons)})" if reasons else ""
+    return (f"the scheduler cancelled this farm's frames{why}: it stopped or cannot be "
+            "reached; frames delivered so far are kept, the same command renders the rest")
 
 
 def stderr_say(prog: str) -> Callable[[str], None]:

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from render_scenes.animate import frame_params
-from render_scenes.common import UsageError, temp_beside
+from render_scenes.common import UsageError
+from render_scenes.limits import LIMITS
+from scurve_geom.cli_common.atomic import write_atomically
 
 __all__ = ["Job", "Sweep", "animate_jobs", "frames_done", "grid_jobs", "load_manifest",
            "parse_sweep", "png_bytes_ok", "png_ok", "turntable_jobs", "write_manifest"]
@@ -106,6 +108,11 @@ def _is_integer_flag(action: argparse.Action) -> bool:
     return False
 
 
+#: The most frames one farm run renders: a turntable's or an animation's limit, for a sweep's
+#: grid too (render_scenes.limits).
+MAX_FRAMES = int(LIMITS["--turntable"][2])
+
+
 def _numeric_values(spec: str, text: str) -> list[float]:
     parts = text.split(":")
     if len(parts) != 3:
@@ -120,6 +127,9 @@ def _numeric_values(spec: str, text: str) -> list[float]:
         raise UsageError(f"{spec!r}: START and STOP must be finite")
     if n < 1 or (n == 1 and a != b):
         raise UsageError(f"{spec!r}: COUNT must be at least 2 (1 only when START = STOP)")
+    if n > MAX_FRAMES:
+        raise UsageError(f"{spec!r}: COUNT {n} is out of range: allowed 1 to {MAX_FRAMES} "
+                         "frames")
     return [a + (b - a) * i / (n - 1) if n > 1 else a for i in range(n)]
 
 
@@ -175,6 +185,11 @@ def grid_jobs(base: Sequence[str], sweeps: Sequence[Sweep]) -> list[Job]:
     names = [s.name for s in sweeps]
     if len(set(names)) != len(names):
         raise UsageError(f"--sweep names a parameter twice: {', '.join(names)}")
+    total = math.prod(len(s.values) for s in sweeps)
+    if total > MAX_FRAMES:
+        raise UsageError(f"--sweep: the grid has {total} frames "
+                         f"({' x '.join(str(len(s.values)) for s in sweeps)}): allowed at "
+                         f"most {MAX_FRAMES}")
     jobs = []
     for i, combo in enumerate(product(*(range(len(s.values)) for s in sweeps)), start=1):
         argv = [*base]
@@ -256,17 +271,16 @@ def png_bytes_ok(data: bytes, size: tuple[int, int] | None = None) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: a temporary name in the same folder, then a rename."""
-    tmp = temp_beside(path, path.suffix)
-    try:
+    """Write ``data`` to ``path``: a temporary name in the same folder, synced to disk, then
+    a rename (:func:`~scurve_geom.cli_common.atomic.write_atomically`): a frame a resumed
+    farm skips is whole even after a power cut."""
+    def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    write_atomically(path, write)
 
 
 def load_manifest(folder: Path) -> dict[str, dict[str, Any]]:

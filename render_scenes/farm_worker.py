@@ -13,7 +13,8 @@ what it rendered before, and equals ``scurve.py`` run locally with the same argu
 (an animation's frame k: frame k of ``scurve.py --animate``, from the same keyframes).
 The add-on is registered only while a job's scene is built and rendered (bpy 4.5 hangs
 at exit with a class left registered). Nothing is written outside a private temporary
-folder: the client gets the bytes and writes the files, so no shared file system is needed.
+folder (in the Dask worker's local directory, which Dask cleans up): the client gets the
+bytes and writes the files, so no shared file system is needed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import ctypes
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -36,7 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-__all__ = ["RENDER_JOB", "STARTED_TOPIC", "WORKER_INFO", "farm_call", "render_job", "worker_info"]
+__all__ = ["RENDER_JOB", "STARTED_TOPIC", "WORKER_INFO", "farm_call", "leave_ctrl_c_to_the_nanny",
+           "render_job", "worker_info"]
 
 #: The names the client calls (see :func:`farm_call`).
 RENDER_JOB = "render_scenes.farm_worker:render_job"
@@ -87,11 +90,30 @@ def _worker_name() -> str:
         return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def leave_ctrl_c_to_the_nanny() -> None:
+    """In a worker process that a nanny started (a LocalCluster's, ``dask worker``'s),
+    ignore SIGINT.
+
+    Ctrl-C reaches the terminal's whole process group: the worker process would end on it
+    with two tracebacks (its asyncio runner's and multiprocessing's), while its nanny --
+    the farm client for a LocalCluster, ``dask worker`` otherwise -- stops it anyway, in
+    order, and says so in one line. A worker without a nanny (``dask worker --no-nanny``)
+    keeps Ctrl-C. Main thread only (``signal.signal``); elsewhere a no-op.
+    """
+    import multiprocessing
+
+    if (multiprocessing.parent_process() is not None
+            and threading.current_thread() is threading.main_thread()):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def worker_info(dask_worker: Any = None) -> dict[str, Any]:
     """Host, process, cores, Dask name, Blender version and the checkout whose code it
     runs (``code``) of this worker (the client's
     check, through ``client.run``, that a worker can import this module and ``bpy``);
-    imports bpy on the bpy thread."""
+    imports bpy on the bpy thread. ``client.run`` calls it on the worker's main thread,
+    where it also leaves Ctrl-C to the nanny (:func:`leave_ctrl_c_to_the_nanny`)."""
+    leave_ctrl_c_to_the_nanny()
     def blender() -> str:
         import bpy
 
@@ -124,7 +146,8 @@ def render_job(payload: dict[str, Any]) -> dict[str, Any]:
     _tell_started()
     result: dict[str, Any] = _on_bpy_thread(_render_job, payload["job"],
                                             int(payload.get("cycles_threads", 0)),
-                                            bool(payload.get("save_blend", False)))
+                                            bool(payload.get("save_blend", False)),
+                                            _scratch_folder())
     return {**result, "worker": name}
 
 
@@ -145,9 +168,23 @@ def _tell_started() -> None:
         pass
 
 
-def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool) -> dict[str, Any]:
+def _scratch_folder() -> str | None:
+    """The Dask worker's own local directory: Dask removes it when the worker closes, and
+    a worker that starts later purges those of workers that were killed (a SIGKILL, or a
+    nanny's kill after Ctrl-C), so a frame's files never outlive its worker for long.
+    None outside a worker (the system's temporary folder then)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().local_directory)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
+def _render_job(job: dict[str, Any], cycles_threads: int, save_blend: bool,
+                scratch: str | None = None) -> dict[str, Any]:
     started, cpu = time.perf_counter(), time.process_time()
-    tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-"))
+    tmp = Path(tempfile.mkdtemp(prefix="scurve-farm-", dir=scratch))
     log = tmp / "stdout.txt"
     try:
         with _stdout_to(log):

@@ -36,10 +36,10 @@ from render_scenes import animate  # noqa: E402
 from render_scenes.common import (  # noqa: E402
     Parser,
     UsageError,
+    check_output_folder,
     render_png,
     save_blend,
     script_main,
-    temp_beside,
     writable_folder,
 )
 from render_scenes.face_planes import (  # noqa: E402
@@ -48,7 +48,11 @@ from render_scenes.face_planes import (  # noqa: E402
     place_faces,
 )
 from render_scenes.limits import check_limits  # noqa: E402
-from render_scenes.stage_args import add_stage_arguments, stage_from_args  # noqa: E402
+from render_scenes.stage_args import (  # noqa: E402
+    _positive_int,
+    add_stage_arguments,
+    stage_from_args,
+)
 from scurve_geom import PRESETS, MirrorParams  # noqa: E402
 from scurve_geom.cli import add_param_arguments, params_from_args  # noqa: E402
 from scurve_geom.cli_common.atomic import atomic_outputs  # noqa: E402
@@ -64,13 +68,6 @@ DEFAULT_PRESET = "smooth"
 #: per half) when ``--subdivision-levels`` is not passed: the add-on's default look
 #: (``scurve_geom.params.look_levels``).
 COARSE_LEVELS = SMOOTH_LEVELS
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
-    return value
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -148,11 +145,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         writable_folder(args.out.parent, repr(str(args.out)))
     else:
         args.out = args.out or Path("out/turntable" if args.animate is None else "out/animate")
-        if args.out.exists() and not args.out.is_dir():
-            raise UsageError(f"cannot write frames to {str(args.out)!r}: it is a file")
         # The folder itself may be created; its parent must exist and be writable.
-        writable_folder(args.out if args.out.is_dir() else args.out.parent,
-                         f"frames to {str(args.out)!r}")
+        check_output_folder(args.out, "--out")
     if args.save_blend is not None:
         if args.save_blend.suffix.lower() != ".blend":
             raise UsageError(f"cannot write {str(args.save_blend)!r}: "
@@ -195,17 +189,12 @@ def _encode_video(bpy: Any, compat: Any, frames: list[Path], out: Path, size: tu
         enc.render.resolution_percentage = 100
         enc.render.fps = fps
         compat.configure_mp4(enc.render)
-        tmp = temp_beside(out, ".mp4")
-        try:
+        with atomic_outputs(out) as (tmp,):
             enc.render.filepath = tmp
             enc.render.use_file_extension = False
             bpy.ops.render.render(animation=True, scene=enc.name)
             if os.path.getsize(tmp) == 0:
                 raise RuntimeError("FFmpeg wrote an empty video")
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         del strip
     finally:
         bpy.data.scenes.remove(enc)
@@ -303,8 +292,8 @@ def render(args: argparse.Namespace) -> int:
                 started = time.perf_counter()
                 with atomic_outputs(*outputs) as tmps:
                     if args.save_blend is not None:
-                        save_blend(bpy, Path(tmps[1]))
-                    render_png(bpy, scene, Path(tmps[0]))
+                        save_blend(bpy, args.save_blend, into=tmps[1])
+                    render_png(bpy, scene, args.out, into=tmps[0])
                 _progress(1, 1, started, time.perf_counter() - started)
                 print(f"{PROG}: wrote {args.out}", file=sys.stderr)
                 return 0

@@ -42,7 +42,12 @@ def _sun_color(text: str) -> tuple[float, float, float]:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    """An argparse ``type``: a whole number >= 1 (upper bounds are checked with the rest)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (allowed >= 1)") \
+            from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
     return value

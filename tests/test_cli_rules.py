@@ -100,7 +100,13 @@ OPTICS = [
     (["--latitude", "60", "--longitude", "10", "--date", "2026-06-21", "--time", "25:61",
       "--json", "r.json"], "--time '25:61' is not a clock time: allowed 00:00 to 23:59"),
     (["--latitude", "60", "--longitude", "10", "--date", "2026-02-30", "--time", "12:00",
-      "--json", "r.json"], "bad --date"),
+      "--json", "r.json"], "--date '2026-02-30' is not a date: give YYYY-MM-DD"),
+    (["--latitude", "60", "--longitude", "10", "--date", "2026-03-29", "--time", "02:30",
+      "--timezone", "Europe/Oslo", "--json", "r.json"],
+     "--time 02:30 does not exist on 2026-03-29 in Europe/Oslo: the clocks go forward from "
+     "UTC+01:00 to UTC+02:00"),
+    (["--latitude", "60", "--longitude", "10", "--date", "2026-06-21", "--timezone",
+      "Europe/Olso", "--json", "r.json"], "--timezone 'Europe/Olso' is not a known IANA"),
 ]
 
 
@@ -129,7 +135,7 @@ LATENT = [
     (["faces", "--out", "s.png", "--start", "-1"], "argument --start: -1"),
     (["faces", "--out", "/proc/s.png"], "cannot write"),
     (["faces", "--out", "s.jpg"], "use .png"),
-    (["train", "--out", "/proc/run"], "--out: cannot write in '/proc'"),
+    (["train", "--out", "/proc/run"], "--out: cannot write '/proc/run'"),
     (["train", "--out", "run", "--seed", "-1"], "argument --seed: -1"),
     (["train", "--out", "run", "--epochs", "1e9"], "argument --epochs"),
     (["train", "--out", "run", "--lr", "nan"], "argument --lr: nan is out of range"),
@@ -248,6 +254,58 @@ def test_check_output_refuses_before_any_work(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_check_output_folder_is_the_one_folder_check(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError, match=r"^--out: cannot write '.*file': it is a file, not"):
+        atomic.check_output_folder(tmp_path / "file")
+    with pytest.raises(UsageError, match=r"^--out: cannot write .*: folder '.*no' does not"):
+        atomic.check_output_folder(tmp_path / "no" / "run")
+    with pytest.raises(UsageError, match=r"^cannot write '/proc/run': "):
+        atomic.check_output_folder("/proc/run", flag=None)
+    assert atomic.check_output_folder(tmp_path / "new") == tmp_path / "new"  # made later
+    assert atomic.check_output_folder(tmp_path) == tmp_path
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]  # the probe is gone
+
+
+def test_atomic_folder_is_a_whole_set_or_the_old_one(tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    with pytest.raises(RuntimeError), atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("new a")
+        raise RuntimeError("the second writer failed")
+    assert list(tmp_path.iterdir()) == [] and atomic.pending_files() == []
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("first")
+    assert (out / "a.txt").read_text() == "first"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # as mkdir makes it, not mkdtemp
+    with pytest.raises(RuntimeError), atomic.atomic_folder(out) as tmp:
+        (tmp / "a.txt").write_text("second")
+        raise RuntimeError
+    assert (out / "a.txt").read_text() == "first"
+    with atomic.atomic_folder(out) as tmp:
+        (tmp / "b.txt").write_text("second")
+    assert [p.name for p in out.iterdir()] == ["b.txt"]  # replaced whole, not merged
+    assert [p.name for p in tmp_path.iterdir()] == ["set"] and atomic.pending_files() == []
+
+
+def test_deferred_signal_takes_effect_after_the_block() -> None:
+    from scurve_geom.cli_common import signals
+
+    old = signals.install()
+    steps = []
+    try:
+        with pytest.raises(signals.Interrupted) as info:
+            with signals.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                steps.append("the block ran to its end")
+            steps.append("after the block")  # not reached: the signal is raised first
+    finally:
+        signals.restore(old)
+    assert steps == ["the block ran to its end"] and info.value.signum == signal.SIGTERM
+
+
 # -- signals and pipes ---------------------------------------------------------------------
 
 
@@ -314,6 +372,7 @@ def test_closed_pipe_is_quiet(tmp_path: Path, argv: list[str]) -> None:
 
 SCURVE = str(REPO / "render_scenes" / "scurve.py")
 FACES = str(REPO / "render_scenes" / "face_planes.py")
+FARM = str(REPO / "render_scenes" / "farm.py")
 RENDER = [
     ([SCURVE, "--turntable", "100000", "--out", "tt"],
      "--turntable 100000 is out of range: allowed 2 to 3600 frames"),
@@ -342,6 +401,23 @@ RENDER = [
     ([FACES, "--face-seed", "99999999999", "--save", "o.blend"], "--face-seed"),
     ([FACES, "--save", "/proc/o.blend"], "cannot write"),
     ([FACES, "--render", "o.jpg"], "must end in .png"),
+    ([SCURVE, "--samples", "nan", "--out", "x.png"],
+     "argument --samples: 'nan' is not a whole number (allowed >= 1)"),
+    ([SCURVE, "--resolution", "64", "1e3", "--out", "x.png"], "'1e3' is not a whole number"),
+    ([SCURVE, "--turntable", "4", "--out", "{in}/notes.txt"],
+     "--out: cannot write '{in}/notes.txt': it is a file, not a folder"),
+    ([FARM, "--sweep", "s_amplitude=0:0.9:100000", "--out", "f"],
+     "COUNT 100000 is out of range: allowed 1 to 3600 frames"),
+    ([FARM, "--sweep", "s_amplitude=0:0.9:100", "--sweep", "radius=1:2:100", "--out", "f"],
+     "--sweep: the grid has 10000 frames (100 x 100): allowed at most 3600"),
+    ([FARM, "--turntable", "4", "--workers", "100000"], "--workers 100000 is out of range"),
+    ([FARM, "--turntable", "4", "--cycles-threads", "100000"],
+     "--cycles-threads 100000 is out of range: allowed 0 (automatic) to 1024"),
+    ([FARM, "--turntable", "4", "--connect-timeout", "nan"],
+     "--connect-timeout nan is out of range"),
+    ([FARM, "--turntable", "4", "--seed", "-2"], "--seed -2 is out of range"),
+    ([FARM, "--turntable", "4", "--out", "/proc/f"], "--out: cannot write '/proc/f'"),
+    ([FARM, "--turntable", "4", "--out", "{in}/notes.txt"], "it is a file, not a folder"),
 ]
 
 
@@ -353,4 +429,4 @@ def test_render_scripts_refuse(tmp_path: Path, inputs: Path, argv: list[str],
     argv = [a.replace("{in}", str(inputs)) for a in argv]
     r = subprocess.run([sys.executable, *argv], capture_output=True, text=True, cwd=out,
                        timeout=300, env=_env())
-    check_refused(r, message, out)
+    check_refused(r, message.replace("{in}", str(inputs)), out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .usage import UsageError
 
-__all__ = ["atomic_outputs", "check_output", "commit", "discard", "pending_files",
+__all__ = ["atomic_folder", "atomic_outputs", "check_folder", "check_output",
+           "check_output_folder", "commit", "discard", "pending_files",
            "remove_pending", "temp_beside", "track", "write_atomically", "write_text_atomically"]
 
 _PENDING: set[str] = set()
@@ -33,31 +34,55 @@ def _folder(path: Path) -> Path:
     return path.parent if str(path.parent) else Path(".")
 
 
-def check_output(path: str | os.PathLike[str], suffixes: Sequence[str] | None = None,
-                 flag: str = "--out") -> Path:
-    """Refuse (:class:`UsageError`) an output that cannot be written, before any work.
+def _prefix(flag: str | None) -> str:
+    return f"{flag}: " if flag else ""
 
-    Checks the extension (``suffixes``, lower case with the dot), that the folder exists
-    and a file can be created in it (``os.access`` says yes to root on a read-only file
-    system; creating a file is the honest test), and that ``path`` is not a folder.
-    """
-    path = Path(path)
-    shown = repr(str(path))
-    if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise UsageError(f"{flag}: cannot write {shown}: unknown extension {path.suffix!r}, "
-                         f"use {' or '.join(suffixes)}")
-    folder = _folder(path)
+
+def check_folder(folder: str | os.PathLike[str], what: str, flag: str | None = None) -> None:
+    """Refuse (:class:`UsageError`, ``[FLAG: ]cannot write WHAT: ...``) unless ``folder``
+    exists and a file can be created in it: ``os.access`` says yes to root on a read-only
+    file system, so creating (and removing) a hidden file is the honest test."""
+    folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"{flag}: cannot write {shown}: folder {str(folder)!r} does not exist")
-    if path.is_dir():
-        raise UsageError(f"{flag}: cannot write {shown}: it is a folder")
+        raise UsageError(f"{_prefix(flag)}cannot write {what}: folder {str(folder)!r} "
+                         "does not exist")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
             pass
     except OSError as exc:
-        raise UsageError(f"{flag}: cannot write {shown}: {exc.strerror or exc}") from None
+        raise UsageError(f"{_prefix(flag)}cannot write {what}: {exc.strerror or exc}") from None
+
+
+def check_output(path: str | os.PathLike[str], suffixes: Sequence[str] | None = None,
+                 flag: str | None = "--out") -> Path:
+    """Refuse (:class:`UsageError`) an output file that cannot be written, before any work.
+
+    Checks the extension (``suffixes``, lower case with the dot), that the folder exists
+    and a file can be created in it (:func:`check_folder`), and that ``path`` is not a
+    folder. Messages start with ``flag`` (none if None).
+    """
+    path = Path(path)
+    shown = repr(str(path))
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise UsageError(f"{_prefix(flag)}cannot write {shown}: unknown extension "
+                         f"{path.suffix!r}, use {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise UsageError(f"{_prefix(flag)}cannot write {shown}: it is a folder")
+    check_folder(_folder(path), shown, flag)
     if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"{flag}: cannot write {shown}: permission denied")
+        raise UsageError(f"{_prefix(flag)}cannot write {shown}: permission denied")
+    return path
+
+
+def check_output_folder(path: str | os.PathLike[str], flag: str | None = "--out") -> Path:
+    """Refuse (:class:`UsageError`) an output folder that cannot be written, before any work:
+    it must be a folder in which a file can be created, or not exist yet (it is made later)
+    in such a folder. Messages start with ``flag`` (none if None)."""
+    path = Path(path)
+    shown = repr(str(path))
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{_prefix(flag)}cannot write {shown}: it is a file, not a folder")
+    check_folder(path if path.is_dir() else _folder(path), shown, flag)
     return path
 
 
@@ -82,25 +107,26 @@ def temp_beside(path: str | os.PathLike[str], suffix: str | None = None) -> str:
 
 
 def discard(tmp: str) -> None:
-    """Remove a temporary file from :func:`temp_beside` (if it is still there)."""
+    """Remove a temporary file from :func:`temp_beside` or folder from :func:`atomic_folder`
+    (if it is still there)."""
     with LOCK:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if os.path.isdir(tmp) and not os.path.islink(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         _PENDING.discard(tmp)
 
 
 def commit(pairs: Sequence[tuple[str, Path]]) -> None:
     """Rename each temporary file over its target, with SIGINT/SIGTERM held back meanwhile
-    so a signal cannot split the set."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-    try:
-        with LOCK:
-            for tmp, path in pairs:
-                os.replace(tmp, path)
-                _PENDING.discard(tmp)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    (:func:`.signals.deferred`) so a signal cannot split the set."""
+    from .signals import deferred  # signals imports this module
+
+    with deferred(), LOCK:
+        for tmp, path in pairs:
+            os.replace(tmp, path)
+            _PENDING.discard(tmp)
 
 
 def track(path: str) -> None:
@@ -156,6 +182,48 @@ def atomic_outputs(*paths: str | os.PathLike[str]) -> Iterator[list[str]]:
     finally:
         for tmp in tmps:
             discard(tmp)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a new, empty, tracked hidden folder beside ``path`` to fill; on a normal exit
+    it becomes ``path``, on any exception (or signal) it is removed and ``path`` is left
+    as it was. A set of files that belong together (a report with its drawings) thus
+    appears whole or not at all.
+
+    An existing folder at ``path`` is replaced: renamed aside, the new one renamed in, the
+    old one deleted -- with signals held back (:func:`.signals.deferred`), so an
+    interruption leaves the old set or the new one, never neither. Deciding whether
+    ``path`` may be replaced is the caller's business.
+    """
+    from .signals import deferred  # signals imports this module
+
+    path = Path(path)
+    parent = _folder(path)
+    with LOCK:
+        try:
+            tmp = tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent)
+        except OSError as exc:
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
+        _PENDING.add(tmp)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a plain mkdir would not
+        yield Path(tmp)
+        with deferred(), LOCK:
+            if os.path.lexists(path):
+                old = tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=parent)
+                _PENDING.add(old)
+                os.replace(path, os.path.join(old, "x"))
+                os.replace(tmp, path)
+                _PENDING.discard(tmp)
+                discard(old)
+            else:
+                os.replace(tmp, path)
+                _PENDING.discard(tmp)
+    finally:
+        discard(tmp)
 
 
 def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:

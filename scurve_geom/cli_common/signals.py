@@ -26,8 +26,8 @@ from typing import Any, NoReturn, TypeVar
 from . import atomic
 from .usage import UsageError
 
-__all__ = ["Interrupted", "cli_main", "exit_status", "hard_stop", "install", "main_exit",
-           "restore", "run_module"]
+__all__ = ["Interrupted", "cli_main", "deferred", "exit_status", "hard_stop", "install",
+           "main_exit", "restore", "run_module"]
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -69,6 +69,40 @@ def restore(old: dict[int, Any]) -> None:
     test, leaves its caller's signal handling as it was)."""
     for s, h in old.items():
         signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """SIGINT/SIGTERM arriving within the block take effect when it ends, not inside it.
+
+    For work a signal must not split (renaming a set of outputs) or leave half-built
+    (starting a cluster whose shutdown cannot handle a half-started one). Blocking the
+    signal in this thread is not enough: the kernel then delivers it to another thread,
+    and Python still runs the handler in the main thread at once. So the handlers are
+    swapped for one that notes the signal, which is raised again after the block. In other
+    threads Python runs no handlers, so nothing can interrupt the block there: a no-op.
+    A handler Python did not install (``getsignal`` is None: Blender's own for Ctrl-C in
+    the ``blender`` binary) raises nothing in Python and could not be put back: left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        got.append(signum)
+
+    old = {s: h for s in SIGNALS
+           if (h := signal.getsignal(s)) is not None and h is not signal.SIG_IGN}
+    for s in old:
+        signal.signal(s, note)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        if got:
+            signal.raise_signal(got[0])
 
 
 def main_exit(status: int) -> NoReturn:

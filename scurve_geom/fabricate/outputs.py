@@ -2,9 +2,10 @@
 
 ``<out>/report.json``, ``<out>/nesting.svg``, ``<out>/nesting.png``,
 ``<out>/strain_map.png`` and ``<out>/patterns/<panel>.dxf``. Everything is written into a
-hidden folder beside ``<out>`` and moved into place with renames at the end, so an error or
-Ctrl-C never leaves a partial set; an existing ``<out>`` is replaced only when it holds an
-earlier report of this tool.
+hidden folder beside ``<out>`` and moved into place with renames at the end
+(:func:`scurve_geom.cli_common.atomic.atomic_folder`), so an error or Ctrl-C never leaves a
+partial set; an existing ``<out>`` is replaced only when it holds an earlier report of this
+tool.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..cli_common.atomic import atomic_folder, check_output_folder
+from ..cli_common.usage import UsageError
 from .core import CLASSES, Fabrication
 from .drawings import draw_nesting, draw_strain_map
 from .nesting import Nesting, nest
@@ -97,16 +97,15 @@ def report(fab: Fabrication, nesting: Nesting) -> dict[str, Any]:
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse (ValueError) an output folder that is not new, empty, or an earlier output."""
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"cannot write {str(out)!r}: folder {str(parent)!r} does not exist")
-    if out.exists():
-        if not out.is_dir():
-            raise ValueError(f"cannot write {str(out)!r}: it is a file, not a folder")
-        if any(out.iterdir()) and not (out / REPORT_NAME).is_file():
-            raise ValueError(f"cannot write {str(out)!r}: the folder holds other files "
-                             f"(give a new or empty folder, or an earlier output)")
+    """Refuse (ValueError) an output folder that is not new, empty, or an earlier output,
+    or that cannot be written (:func:`~scurve_geom.cli_common.atomic.check_output_folder`)."""
+    try:
+        check_output_folder(out, flag=None)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_NAME).is_file():
+        raise ValueError(f"cannot write {str(out)!r}: the folder holds other files "
+                         f"(give a new or empty folder, or an earlier output)")
 
 
 def write_outputs(fab: Fabrication, out: Path, title: str = "") -> dict[str, Any]:
@@ -119,11 +118,9 @@ def write_outputs(fab: Fabrication, out: Path, title: str = "") -> dict[str, Any
     """
     out = Path(out)
     check_out_dir(out)
-    parent = out.parent if str(out.parent) else Path(".")
     nesting = nest_panels(fab)
     data = report(fab, nesting)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
+    with atomic_folder(out) as tmp:
         (tmp / "patterns").mkdir()
         for p in fab.panels:
             write_dxf(p, tmp / "patterns" / f"{p.name}.dxf", fab.options.seam_allowance)
@@ -131,18 +128,4 @@ def write_outputs(fab: Fabrication, out: Path, title: str = "") -> dict[str, Any
         draw_strain_map(fab, tmp / "strain_map.png", title)
         # Strict JSON (no NaN or Infinity): other tools must read it.
         (tmp / REPORT_NAME).write_text(json.dumps(data, indent=1, allow_nan=False) + "\n")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)   # mkdtemp makes 0700
-        if out.exists():
-            # Two renames swap the sets; the old one is deleted only once the new is in.
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            os.replace(out, old / "x")
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return data

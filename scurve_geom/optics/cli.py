@@ -24,6 +24,7 @@ from ..cli import UsageError, _Parser, add_param_arguments, check_output, guarde
 from ..cli import params_from_args as _params_from_args
 from ..cli_common.usage import check_range
 from ..params import PRESETS, MirrorParams
+from .clock import clock_time, day_hours, parse_date, zone
 from .files import atomic_outputs
 from .hotspots import HotSpotMap, hot_spot_map
 from .mirror import DEFAULT_FACET, mirror_from_params
@@ -55,7 +56,9 @@ def make_parser() -> argparse.ArgumentParser:
                      help="-180 to 180, east positive")
     sun.add_argument("--date", metavar="YYYY-MM-DD",
                      help="with --latitude/--longitude: sweep the day hour by hour (needs pvlib)")
-    sun.add_argument("--time", metavar="HH:MM", help="with --date: one map at this local time")
+    sun.add_argument("--time", metavar="HH:MM",
+                     help="with --date: one map at this local time (a time the clocks skip "
+                     "for daylight saving is refused; one shown twice is taken the first time)")
     sun.add_argument("--timezone", default="UTC",
                      help="IANA name for --date/--time, e.g. Europe/Oslo (default UTC)")
     sun.add_argument("--sun-disc", type=float, default=SUN_DISC_DEG, metavar="DEG",
@@ -120,6 +123,11 @@ def _validate(args: argparse.Namespace) -> None:
         if not (sep and hh.isdigit() and mm.isdigit() and len(mm) == 2
                 and 0 <= int(hh) <= 23 and 0 <= int(mm) <= 59):
             raise UsageError(f"--time {args.time!r} is not a clock time: allowed 00:00 to 23:59")
+    if args.date is not None:  # before any work: a date, a zone, a time the clock shows
+        day = parse_date(args.date)
+        zone(args.timezone)
+        if args.time is not None:
+            clock_time(day, args.time, args.timezone)
     if args.extent is not None:
         x0, x1, y0, y1 = args.extent
         if not all(map(math.isfinite, args.extent)) or x1 <= x0 or y1 <= y0:
@@ -135,24 +143,22 @@ def _validate(args: argparse.Namespace) -> None:
             raise UsageError("--out needs matplotlib: pip install matplotlib")
 
 
-def _times(args: argparse.Namespace) -> Any:
+def _times(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The instants of ``--date`` (every hour the local clock shows) or of ``--date --time``,
+    as a time-zone aware ``pandas.DatetimeIndex`` in ``--timezone`` (see :mod:`.clock`),
+    and the note for a ``--time`` the clock shows twice (else None)."""
+    day = parse_date(args.date)
+    if args.time is not None:
+        instant, note = clock_time(day, args.time, args.timezone)
+        instants = [instant]
+    else:
+        instants, note = day_hours(day, args.timezone), None
     try:
         import pandas as pd
         import pvlib  # noqa: F401 - checked here so the message names it
     except ImportError:
         raise UsageError("--date needs pvlib: pip install pvlib") from None
-    try:
-        day = pd.Timestamp(args.date)
-        if args.time is not None:
-            hh, mm = (int(x) for x in args.time.split(":"))
-            start = day + pd.Timedelta(hours=hh, minutes=mm)
-            return pd.DatetimeIndex([start]).tz_localize(args.timezone)
-        return pd.date_range(day, periods=24, freq="h").tz_localize(
-            args.timezone, nonexistent="shift_forward", ambiguous="NaT"
-        ).dropna()
-    except Exception as exc:  # pandas raises several types for bad dates and zones
-        raise UsageError(f"bad --date/--time/--timezone ({args.date!r}, {args.time!r}, "
-                         f"{args.timezone!r}): {str(exc).splitlines()[0]}") from None
+    return pd.DatetimeIndex(instants).tz_convert(args.timezone), note
 
 
 def _write_outputs(args: argparse.Namespace, report: dict[str, Any],
@@ -202,7 +208,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.date is not None:
         from .sun import solar_positions
 
-        times = _times(args)
+        times, note = _times(args)
         elevation, azimuth = solar_positions(args.latitude, args.longitude, times)
     else:
         times, elevation, azimuth = None, [args.sun_elevation], [args.sun_azimuth]
@@ -234,6 +240,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             what = f"{times[0]:%Y-%m-%d %H:%M} {args.timezone}, {what}"
         _write_outputs(args, report,
                        lambda path: draw_map(hmap, path, _title(args, params, what)))
+        if times is not None and note is not None:  # said with the result it concerns
+            print(f"scurve_geom.optics: {note}", file=sys.stderr)
         print(f"peak {hmap.peak_concentration:.2f} x DNI at ({hmap.peak_xy[0]:.2f}, "
               f"{hmap.peak_xy[1]:.2f}) m, noise {100 * hmap.peak_noise:.1f} %", file=sys.stderr)
         return 0
