@@ -199,13 +199,26 @@ def _need_torch(cmd: str) -> None:
         raise UsageError(f"{cmd} {TORCH_HINT}")
 
 
+def _first_missing(out: Path) -> Path | None:
+    """The outermost folder of ``out`` that does not exist yet (``out`` itself, or a
+    parent ``mkdir -p`` would make), or None when ``out`` exists."""
+    top = None
+    path = out.absolute()
+    while not path.exists():
+        top, path = path, path.parent
+    return top
+
+
 def _check_out_folder(out: Path) -> None:
-    """An output folder: absent (it will be made) in a writable parent, or a folder."""
+    """An output folder: a folder, or absent (made with its missing parents, as ``mkdir -p``
+    would: ``--out runs/vae`` in a fresh clone, where ``runs/`` is not yet there) under a
+    writable folder."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out: {str(out)!r} is a file, not a folder")
-    parent = out if out.is_dir() else out.resolve().parent
+    top = _first_missing(out)
+    parent = out if top is None else top.parent
     if not parent.is_dir():
-        raise UsageError(f"--out: folder {str(parent)!r} does not exist")
+        raise UsageError(f"--out: {str(parent)!r} is a file, not a folder")
     try:
         with tempfile.NamedTemporaryFile(dir=parent, prefix=".probe-"):
             pass
@@ -215,14 +228,14 @@ def _check_out_folder(out: Path) -> None:
 
 @contextlib.contextmanager
 def _made_folder(out: Path, keep: str | None = None) -> Iterator[None]:
-    """Remove ``out`` again if this command made it and then failed or was interrupted
-    (unless it holds ``keep``, e.g. a checkpoint worth resuming)."""
-    existed = out.exists()
+    """Remove ``out`` again, with the parents made for it, if this command made it and then
+    failed or was interrupted (unless it holds ``keep``, e.g. a checkpoint worth resuming)."""
+    top = _first_missing(out)
     try:
         yield
     except BaseException:
-        if not existed and out.is_dir() and not (keep and (out / keep).exists()):
-            shutil.rmtree(out, ignore_errors=True)
+        if top is not None and top.is_dir() and not (keep and (out / keep).exists()):
+            shutil.rmtree(top, ignore_errors=True)
         raise
 
 

@@ -162,10 +162,12 @@ def test_latent_faces_refuses(tmp_path: Path, inputs: Path, argv: list[str],
 
 def test_latent_faces_train_with_a_bad_init_leaves_no_folder(tmp_path: Path,
                                                              inputs: Path) -> None:
+    """``--out runs/run`` makes ``runs/`` as ``mkdir -p`` would (a fresh clone has none,
+    and the docs train into it), and a failed start removes both again."""
     pytest.importorskip("torch")
     out = tmp_path / "out"
     out.mkdir()
-    r = run("latent_faces", ["train", "--out", "run", "--init", str(inputs / "truncated.pt"),
+    r = run("latent_faces", ["train", "--out", "runs/run", "--init", str(inputs / "truncated.pt"),
                              "--epochs", "1", "--n-train", "32", "--n-test", "8", "--quiet"],
             out)
     check_refused(r, "truncated.pt: not a readable training checkpoint", out)
