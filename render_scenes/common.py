@@ -26,9 +26,13 @@ __all__ = ["Parser", "UsageError", "render_png", "save_blend", "script_argv", "s
 
 
 def writable_folder(folder: Path, what: str) -> None:
-    """Raise :class:`UsageError` unless a file can be created in ``folder``."""
+    """Raise :class:`UsageError` unless a file can be created in ``folder``, or ``folder``
+    is missing and can be made (with its missing parents, as ``mkdir -p`` does: the
+    default ``out/...`` outputs in a fresh clone, where ``out/`` is not there yet)."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
     if not folder.is_dir():
-        raise UsageError(f"cannot write {what}: folder {str(folder)!r} does not exist")
+        raise UsageError(f"cannot write {what}: {str(folder)!r} is not a folder")
     try:
         # os.access says yes to root on a read-only file system; creating a file is
         # the only honest test.

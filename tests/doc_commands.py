@@ -218,13 +218,13 @@ def substitute(text: str, scale: tuple[tuple[str, str], ...], tmp: Path) -> str:
 
 
 def make_recipe(target_line: str, cwd: Path, env: dict[str, str]) -> str:
-    """What ``make ARGS`` would run, as ``make -n`` prints it, environments taken as made."""
-    args = target_line.split()[1:]
-    olds = [a for v in VENVS for a in ("-o", f"{v}/.ready")]
-    proc = subprocess.run(["make", "-n", *olds, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert proc.returncode == 0, f"make -n {' '.join(args)}: {proc.stderr}"
-    assert proc.stdout.strip(), f"make {' '.join(args)} has no recipe"
+    """What ``make ARGS`` (typed in a shell) would run, as ``make -n`` prints it, the
+    environments taken as made."""
+    olds = " ".join(f"-o {v}/.ready" for v in VENVS)
+    line = target_line.replace("make ", f"make -n {olds} ", 1)
+    proc = run_shell(line, cwd, env, timeout=60)
+    assert proc.returncode == 0, f"{line}: {proc.stderr}"
+    assert proc.stdout.strip(), f"{target_line} has no recipe"
     # Continuation lines joined as the shell joins them, whitespace folded per line so the
     # table's substitutions read as the Makefile's text does.
     return "".join(fold(line) + "\n" for line in re.sub(r"\\\n", " ", proc.stdout).splitlines())
@@ -245,6 +245,15 @@ def run_shell(script: str, cwd: Path, env: dict[str, str], timeout: float
     """``script`` as the reader types it after ``source .venv/bin/activate``, in ``cwd``."""
     return subprocess.run(["bash", "-c", f"source .venv/bin/activate\n{script}"], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def chains(lanes: tuple[str, ...]) -> list[str]:
+    """The entries of ``lanes`` no other entry runs first: each is one test, run in a fresh
+    copy of the checkout after the entries it reads (a clone's state: no ``out/``,
+    ``runs/`` or ``dist/`` left by another command)."""
+    runs = {k: e for k, e in COMMANDS.items() if isinstance(e, Run) and e.lane in lanes}
+    needed = {d for e in runs.values() for d in e.after}
+    return [k for k in runs if k not in needed]
 
 
 class Reader:
@@ -284,8 +293,12 @@ class Reader:
         if key.startswith("```python"):
             script = f"python - <<'EOF'\n{text}\nEOF"
         elif key.startswith("make "):
-            script = "set -e\n" + substitute(make_recipe(text, self.root, self.env),
-                                                entry.scale, self.tmp)
+            # Substitutions that match the command line (a variable) apply there, the
+            # others to the recipe.
+            on_line = tuple(s for s in entry.scale if s[0] in text)
+            rest = tuple(s for s in entry.scale if s[0] not in text)
+            recipe = make_recipe(substitute(text, on_line, self.tmp), self.root, self.env)
+            script = "set -e\n" + substitute(recipe, rest, self.tmp)
         else:
             script = substitute(text, entry.scale, self.tmp)
         proc = self._shell(script, what=key)

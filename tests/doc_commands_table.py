@@ -109,7 +109,10 @@ ANIMATE = (".venv-bpy45/bin/python render_scenes/scurve.py --out out/animate --p
            "--video --fps 8")
 SCENE_BLEND_BPY = "python render_scenes/scurve.py ARGS"
 SCENE_BLEND_REAL = "blender -b -P render_scenes/scurve.py -- ARGS"
-FABRICATE = "python -m scurve_geom.fabricate --preset kapoor --out fab"
+RESUME = "python -m latent_faces train --out RUN --resume --epochs E --lr-horizon H --threads 1"
+EXPORT = "python -m latent_faces export RUN/checkpoint.pt --out my_decoder.npz [--fit-prior N]"
+EVALUATE = ("python -m latent_faces evaluate RUN --out DIR [--decoder NPZ] [--n-samples 100] "
+            "[--seed 0]")
 
 MENTION = "the name of a program or subcommand in prose; its full command lines are entries here"
 
@@ -235,12 +238,12 @@ COMMANDS: dict[str, Entry] = {
     "dask scheduler --scheduler-file PATH": Covered(
         "tests/blender/test_farm_cluster.py", "its --no-nanny round starts the scheduler so"),
     "git clone": DocOnly(MENTION),
-    "make bench-farm": Run("real", scale=(("--frames 6", "--frames 1"), *R320, *S16),
+    "make bench-farm": Run("real", scale=(("--frames 6", "--frames 3"), *R320, *S16),
                            outputs=("bench/results/farm.json",)),
     "BLENDER=... .venv-bpy45/bin/python bench/bench_farm.py --frames 6 --resolution 320 180 "
     "--samples 16 --json bench/results/farm.json": Run(
         "real", scale=(("BLENDER=...", "BLENDER=\"$(command -v blender)\""),
-                       ("--frames 6", "--frames 1"), *R320, *S16),
+                       ("--frames 6", "--frames 3"), *R320, *S16),
         outputs=("bench/results/farm.json",)),
     "dask scheduler": DocOnly(MENTION),
     "dask worker": DocOnly(MENTION),
@@ -330,14 +333,12 @@ COMMANDS: dict[str, Entry] = {
     "python -m latent_faces decode --out sheet.png [--count 16 (at most 4096)] [--decoder PATH] "
     "[--mode normal|uniform|interpolate] [--boundary B] [--seed S] [--cols 8] [--palette]":
         Synopsis("python -m latent_faces decode"),
-    "python -m latent_faces export RUN/checkpoint.pt --out my_decoder.npz [--fit-prior N]": Run(
-        "dev", scale=(("RUN", "runs/vae"), ("[--fit-prior N]", "--fit-prior 32")),
-        after=(VAE6,), outputs=("my_decoder.npz",)),
-    "python -m latent_faces evaluate RUN --out DIR [--decoder NPZ] [--n-samples 100] [--seed 0]":
-        Run("dev", scale=(("RUN", "runs/vae"), ("DIR", "runs/vae/eval"),
-                          ("[--decoder NPZ] [--n-samples 100] [--seed 0]",
-                           "--decoder runs/vae/decoder.npz --n-samples 8 --seed 0")),
-            after=(VAE6,), outputs=("runs/vae/eval/metrics.json",)),
+    EXPORT: Run("dev", scale=(("RUN", "runs/vae"), ("[--fit-prior N]", "--fit-prior 32")),
+                 after=(RESUME,), outputs=("my_decoder.npz",)),
+    EVALUATE: Run("dev", scale=(("RUN", "runs/vae"), ("DIR", "runs/vae/eval"),
+                                ("[--decoder NPZ] [--n-samples 100] [--seed 0]",
+                                 "--decoder my_decoder.npz --n-samples 8 --seed 0")),
+                  after=(EXPORT,), outputs=("runs/vae/eval/metrics.json",)),
     GEN0: Run("dev", scale=(*GEN_RUN, *TRAIN30000),
               outputs=("{tmp}/scurve_runs/gen_e0/checkpoint.pt",)),
     GEN1: Run("dev", scale=(*GEN_RUN, ("--epochs 200", "--epochs 4")), after=(GEN0,)),
@@ -388,7 +389,7 @@ COMMANDS: dict[str, Entry] = {
     "python -m latent_faces decode --out docs/img/latent/shipped_vae_interpolate.png --count 8 "
     "--mode interpolate --seed 1 --palette": Run(
         "dev", outputs=("docs/img/latent/shipped_vae_interpolate.png",)),
-    "python -m latent_faces train --out RUN --resume --epochs E --lr-horizon H --threads 1": Run(
+    RESUME: Run(
         "dev", scale=(("RUN", "runs/vae"), ("--epochs E", "--epochs 2"),
                       ("--lr-horizon H", "--lr-horizon 4")), after=(VAE6,),
         outputs=("runs/vae/checkpoint.pt",)),
@@ -396,6 +397,6 @@ COMMANDS: dict[str, Entry] = {
     "--out ... --count 8 --seed 0 --palette": Run(
         "dev", scale=(("/root/scurve_runs/abl/NAME/eval_fp2000/decoder.npz",
                        "runs/vae/decoder.npz"), ("--out ...", "--out abl.png")),
-        after=(VAE6,), outputs=("abl.png",),
+        after=(EVALUATE,), outputs=("abl.png",),
         why="the ablation runs are not kept; a run of this table stands in"),
 }

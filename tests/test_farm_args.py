@@ -193,8 +193,9 @@ def test_unwritable_folders(tmp_path: Path) -> None:
         farm.parse_args(["--out", str(tmp_path / "file")])
     with pytest.raises(UsageError, match="it is a file"):
         farm.parse_args(["--out", str(tmp_path / "f"), "--save-blend", str(tmp_path / "file")])
-    with pytest.raises(UsageError, match="does not exist"):
-        farm.parse_args(["--out", str(tmp_path / "no" / "such")])
+    with pytest.raises(UsageError, match="is not a folder"):
+        farm.parse_args(["--out", str(tmp_path / "file" / "such")])
+    farm.parse_args(["--out", str(tmp_path / "no" / "such")])  # made with its parent, later
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
 
 

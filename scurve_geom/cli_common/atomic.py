@@ -66,6 +66,8 @@ def temp_beside(path: str | os.PathLike[str], suffix: str | None = None) -> str:
     ``suffix``), with the permissions a plain ``open()`` would give (``mkstemp`` makes 0600).
     Rename it with :func:`commit` or drop it with :func:`discard`."""
     path = Path(path)
+    # Where a CLI's check allowed a missing folder (the render scripts' out/...), make it.
+    _folder(path).mkdir(parents=True, exist_ok=True)
     with LOCK:
         try:
             fd, tmp = tempfile.mkstemp(dir=_folder(path), prefix=f".{path.name}.",

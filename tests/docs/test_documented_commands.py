@@ -9,6 +9,9 @@ entries run in ``tests/real/test_documented_commands.py`` (``make test-real``).
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import doc_commands as dc
 import pytest
@@ -54,16 +57,16 @@ def test_doc_only_stays_short() -> None:
 # ----------------------------------------------------------------------------- running
 
 
-@pytest.fixture(scope="module")
-def reader(tmp_path_factory: pytest.TempPathFactory) -> dc.Reader:
+@pytest.fixture
+def reader(tmp_path: Path) -> Iterator[dc.Reader]:
+    """A fresh copy of the checkout for one chain of commands (removed afterwards)."""
     missing = [v for v in dc.VENVS if not (dc.REPO / v / ".ready").exists()]
     if missing:
         pytest.skip(f"no {', '.join(missing)}: run `make setup` (make test-docs does)")
-    root = dc.checkout_copy(tmp_path_factory.mktemp("checkout"))
-    return dc.Reader(root, tmp_path_factory.mktemp("scratch"), LANES)
-
-
-RUNS = [k for k, e in COMMANDS.items() if isinstance(e, Run) and e.lane in LANES]
+    (tmp_path / "scratch").mkdir()
+    root = dc.checkout_copy(tmp_path / "checkout")
+    yield dc.Reader(root, tmp_path / "scratch", LANES)
+    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def fold_id(key: str) -> str:
@@ -71,7 +74,7 @@ def fold_id(key: str) -> str:
     return re.sub(r"\s+", " ", key)[:70]
 
 
-@pytest.mark.parametrize("key", RUNS, ids=fold_id)
+@pytest.mark.parametrize("key", dc.chains(LANES), ids=fold_id)
 def test_documented_command_runs(reader: dc.Reader, key: str) -> None:
     reader.run(key)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import doc_commands as dc
 import pytest
-from doc_commands_table import COMMANDS, Run
+from doc_commands_table import COMMANDS
 
-RUNS = [k for k, e in COMMANDS.items() if isinstance(e, Run) and e.lane == "real"]
+RUNS = [k for k in dc.chains(("real", "bpy")) if COMMANDS[k].lane == "real"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def reader(blender: str, tmp_path_factory: pytest.TempPathFactory) -> dc.Reader:
+    """A fresh copy of the checkout per chain, with ``blender`` on ``PATH``."""
     missing = [v for v in dc.VENVS if not (dc.REPO / v / ".ready").exists()]
     if missing:
         pytest.skip(f"no {', '.join(missing)}: run `make setup` (make test-real does)")
