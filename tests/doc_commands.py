@@ -62,8 +62,8 @@ def is_command(text: str) -> bool:
     words = text.split()
     while words and _ENV_ASSIGN.match(words[0]):
         words = words[1:]
-    if not words:
-        return False
+    if len(words) < 2:
+        return False  # a program's name in prose (`blender`, `make`), not a command line
     first = words[0]
     if first in COMMAND_WORDS or _VENV_BIN.match(first):
         return True

@@ -8,8 +8,9 @@ such edits conflicts on that line).
 
 Each value says one of:
 
-* ``Run(lane, scale, outputs, after)``: run from a copy of the checkout as the reader
-  would (``bash -c`` in its root, ``.venv`` activated as the README says), after the
+* ``Run(lane, scale, outputs, after)``: run in a fresh copy of the checkout (a clone's
+  files, no ``out/`` or ``runs/``; one copy per chain of ``after``) as the reader would
+  (``bash -c`` in its root, ``.venv`` activated as the README says), after the
   ``scale`` substitutions, each a literal ``(old, new)`` that must occur in the text (so a
   changed command fails here instead of silently running unscaled). The exit status must be
   0 and every path in ``outputs`` (relative to the checkout copy; ``{tmp}`` a scratch folder
@@ -122,6 +123,9 @@ COMMANDS: dict[str, Entry] = {
                                     "--samples 1"),), outputs=("out/demo.png",)),
     "make test": Covered("bash .ci/run", "this is the suite itself: CI runs it"),
     "bash .ci/run": Covered("CI", "CI's entry point; it runs `make test`, which runs this table"),
+    "source .venv/bin/activate": Covered(
+        "tests/doc_commands.py", "run_shell sources it before every command, as the README says"),
+    "make test-docs": Covered("make test", "part of the suite: it runs this table"),
     # ------------------------------------------------------------------ README: geometry CLI
     ".venv-bpy45/bin/python render_scenes/scurve.py --out docs/img/gallery/faces.png "
     "--resolution 640 360 --face-planes 6":
@@ -183,7 +187,6 @@ COMMANDS: dict[str, Entry] = {
         ("ARGS", "--out out/scene.png --save-blend scene.blend --resolution 64 36 --samples 1")),
         outputs=("out/scene.png", "scene.blend"),
         why="the README runs it 'with the bpy module (.venv-bpy45/bin/python)'"),
-    ".venv-bpy45/bin/python": DocOnly(MENTION),
     "python render_scenes/face_planes.py --blend scene.blend ...": Run("bpy", scale=(
         ("python render_scenes", ".venv-bpy45/bin/python render_scenes"),
         ("...", "--face-planes 2 --save out.blend")), after=(SCENE_BLEND_BPY,),
@@ -289,11 +292,9 @@ COMMANDS: dict[str, Entry] = {
         ("--rays 200000", "--rays 5000")), outputs=("bench/results/optics.json",)),
     ".venv-bpy45/bin/python bench/bench_optics.py --rays 100000 --repeats 1 --no-noise-run":
         Run("bpy", scale=(("--rays 100000", "--rays 5000"),)),
-    "blender": DocOnly(MENTION),
     "pip install libigl": DocOnly("an install step; in requirements/*.txt, which `make` installs"),
     "pip install": DocOnly(MENTION),
     # ------------------------------------------------------------------ README: tests
-    "timeout": DocOnly(MENTION),
     "make test-real": Covered("make test", "the real lane is part of the suite"),
     "make gui-screenshots": Covered(
         "tests/real/test_gui.py", "the target is that test with SCURVE_GUI_SHOTS set; Material "
