@@ -80,7 +80,9 @@ TRAIN6000 = (("--n-train 6000 --n-test 500 --epochs 6", "--n-train 64 --n-test 1
 TRAIN30000 = (("--n-train 30000 --n-test 500 --epoch-size 4000",
                "--n-train 64 --n-test 16 --epoch-size 32"),)
 GEN_RUN = (("/root/scurve_runs", "{tmp}/scurve_runs"),)  # an absolute path outside the checkout
-STUDY = (("--n-samples 100", "--n-samples 8"),)
+# The study: 8 latent points per setting, a 20-step scorer (the scorer's 600 steps are most
+# of a scaled run's time otherwise).
+STUDY = (("--n-samples 100", "--n-samples 8 --scorer-steps 20"),)
 OPTICS_RAYS = (("--json", "--rays 20000 --json"),)  # default 2 M rays -> 20 k
 
 SHIPPED_SAMPLES = ("python -m latent_faces decode --out docs/img/latent/shipped_vae_normal.png "

@@ -213,7 +213,7 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("argv", [["--sweep", "nope=1,2"], ["--out", "a/b/c"],
+@pytest.mark.parametrize("argv", [["--sweep", "nope=1,2"], ["--out", "/proc/a/b"],
                                   ["--sweep", "radius=1,2", "--turntable", "4"]])
 def test_script_exits_2_with_one_line_and_writes_nothing(tmp_path: Path,
                                                          argv: list[str]) -> None:

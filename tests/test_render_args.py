@@ -167,7 +167,7 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     "argv",
     [
         ["--preset", "no-such-preset"],
-        ["--out", "nowhere/x.png"],
+        ["--out", "/proc/nowhere/x.png"],
         ["--out", "x.png", "--radius", "1e9"],
         ["--out", "x.png", "--bogus"],
     ],
