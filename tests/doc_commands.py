@@ -233,8 +233,10 @@ def make_recipe(target_line: str, cwd: Path, env: dict[str, str]) -> str:
 def reader_env(extra_path: str | None = None) -> dict[str, str]:
     """The environment of a reader's shell: this one without the test runner's own
     Python settings (``source .venv/bin/activate`` comes in the command itself)."""
+    # Also without the outer `make test`'s own settings (jobserver, level, overrides).
     env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME") and not k.startswith("PYTEST")}
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "MAKEFLAGS", "MFLAGS",
+                        "MAKELEVEL", "MAKEOVERRIDES") and not k.startswith("PYTEST")}
     if extra_path:
         env["PATH"] = extra_path + os.pathsep + env.get("PATH", "")
     return env
