@@ -18,6 +18,7 @@ PY := $(VENV)/bin/python
 BPY_PY := .venv-bpy$(BPY)/bin/python
 
 .PHONY: all setup demo test lint typecheck test-core test-numpy126 test-blender test-real \
+        test-docs \
         gui-screenshots \
         extension bench bench-blender bench-render gallery preview clean \
         latent-weights latent-study latent-study-converged bench-farm
@@ -66,11 +67,12 @@ typecheck: $(VENV)/.ready
 
 # Everything that runs without Blender, on numpy 2 (Blender tests skip themselves here).
 test-core: $(VENV)/.ready
-	$(PY) -m pytest -q --ignore=tests/blender --ignore=tests/real
+	$(PY) -m pytest -q --ignore=tests/blender --ignore=tests/real --ignore=tests/docs
 
 # The same pure-numpy code on numpy 1.26, as Blender's bundled Python has it.
 test-numpy126: .venv-bpy$(BPY)/.ready
-	$(BPY_PY) -m pytest -q -p no:cacheprovider --ignore=tests/blender --ignore=tests/real
+	$(BPY_PY) -m pytest -q -p no:cacheprovider --ignore=tests/blender --ignore=tests/real \
+	  --ignore=tests/docs
 
 # Real Blender, one process per version, under timeout: a class left registered at exit
 # makes 4.2 segfault and 4.5 hang.
@@ -99,7 +101,12 @@ test-real: $(VENV)/.ready .venv-bpy$(BPY)/.ready
 	  echo "test-real: skipped: no real Blender (set BLENDER=/path/to/blender, or run as root on Debian)"; \
 	fi
 
-test: lint typecheck test-core test-numpy126 test-blender test-real
+# Every command README.md and docs/*.md show, run from a copy of the checkout, scaled as
+# tests/doc_commands_table.py says (the ones needing a `blender` executable: test-real).
+test-docs: $(VENV)/.ready .venv-bpy$(BPY)/.ready
+	timeout $(TIMEOUT) $(PY) -m pytest -q -p no:cacheprovider tests/docs
+
+test: lint typecheck test-core test-numpy126 test-blender test-docs test-real
 
 # ---------------------------------------------------------------------------- other
 extension: .venv-bpy$(BPY)/.ready

@@ -50,7 +50,7 @@ def main() -> int:
     args = ap.parse_args(argv)
 
     import blender_addon
-    from blender_addon import hotspots, props
+    from blender_addon import hotspots, mirror_object
     from scurve_geom.optics import hot_spot_map, mirror_from_params
 
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -60,7 +60,8 @@ def main() -> int:
         mirror = bpy.context.active_object
         assert bpy.ops.scene.scurve_stage() == {"FINISHED"}
         bpy.context.view_layer.objects.active = mirror
-        model = mirror_from_params(props.read_params(mirror.scurve_mirror))
+        # The shape the operator traces: the mirror's parameters as the viewport shows them.
+        model = mirror_from_params(mirror_object.object_params(mirror))
         sun = hotspots.stage_sun(bpy.context.scene, mirror)
         op = bpy.ops.scene.scurve_sun_hot_spots
         rays = op.get_rna_type().properties["rays"].default

@@ -190,6 +190,9 @@ def _build_parser() -> OneLineParser:
     s.add_argument("--n-samples", type=_positive_int(100_000), default=100)
     s.add_argument("--seed", type=SEED, default=0)
     s.add_argument("--threads", type=THREADS, default=2)
+    s.add_argument("--scorer-steps", type=_positive_int(100_000), default=600, metavar="N",
+                   help="training steps of the face-plausibility scorer (default 600, as "
+                        "the documented study; fewer for a quick trial run)")
     return p
 
 
@@ -198,21 +201,33 @@ def _need_torch(cmd: str) -> None:
         raise UsageError(f"{cmd} {TORCH_HINT}")
 
 
+def _first_missing(out: Path) -> Path | None:
+    """The outermost folder of ``out`` that does not exist yet (``out`` itself, or a
+    parent ``mkdir -p`` would make), or None when ``out`` exists."""
+    top = None
+    path = out.absolute()
+    while not path.exists():
+        top, path = path, path.parent
+    return top
+
+
 def _check_out_folder(out: Path) -> None:
-    """An output folder: absent (it will be made) in a writable parent, or a folder."""
+    """An output folder: a folder, or absent (made with its missing parents, as ``mkdir -p``
+    would: ``--out runs/vae`` in a fresh clone, where ``runs/`` is not yet there) under a
+    writable folder."""
     check_output_folder(out, "--out")
 
 
 @contextlib.contextmanager
 def _made_folder(out: Path, keep: str | None = None) -> Iterator[None]:
-    """Remove ``out`` again if this command made it and then failed or was interrupted
-    (unless it holds ``keep``, e.g. a checkpoint worth resuming)."""
-    existed = out.exists()
+    """Remove ``out`` again, with the parents made for it, if this command made it and then
+    failed or was interrupted (unless it holds ``keep``, e.g. a checkpoint worth resuming)."""
+    top = _first_missing(out)
     try:
         yield
     except BaseException:
-        if not existed and out.is_dir() and not (keep and (out / keep).exists()):
-            shutil.rmtree(out, ignore_errors=True)
+        if top is not None and top.is_dir() and not (keep and (out / keep).exists()):
+            shutil.rmtree(top, ignore_errors=True)
         raise
 
 
@@ -349,7 +364,8 @@ def _cmd_study(a) -> None:
         except ValueError as e:
             raise UsageError(f"{flag}: {e}") from None
     with _made_folder(out):
-        run_study(a.ae, a.vae, a.out, n_samples=a.n_samples, seed=a.seed, threads=a.threads)
+        run_study(a.ae, a.vae, a.out, n_samples=a.n_samples, seed=a.seed, threads=a.threads,
+                  scorer_steps=a.scorer_steps)
 
 
 def _need_pillow() -> None:

@@ -228,7 +228,7 @@ def render_frames(bpy: Any, scene: Any, mirror: Any, args: argparse.Namespace,
 
     ``progress(done, total, started, frame_seconds)`` is called after each frame.
     """
-    args.out.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     frames = []
     numbers = frame_numbers(args)
     started = time.perf_counter()

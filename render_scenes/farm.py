@@ -229,9 +229,9 @@ def render_all(ns: argparse.Namespace, todo: list[Job], entries: dict[int, dict[
     with connect(ns, len(todo)) as (client, threads, where):
         print(f"{PROG}: {len(todo)} frames on {where}", file=sys.stderr, flush=True)
         # Only now: an unreachable cluster leaves nothing behind.
-        ns.out.mkdir(exist_ok=True)
+        ns.out.mkdir(parents=True, exist_ok=True)
         if ns.save_blend is not None:
-            ns.save_blend.mkdir(exist_ok=True)
+            ns.save_blend.mkdir(parents=True, exist_ok=True)
         run = uuid.uuid4().hex[:8]
         keys = {f"scurve-{job.file}-{run}": job for job in todo}
         futures = {submit(client, {"job": job.to_dict(), "cycles_threads": threads,

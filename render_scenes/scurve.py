@@ -324,7 +324,7 @@ def _samples(scene: Any, args: argparse.Namespace) -> int:
 def _turntable(bpy: Any, Matrix: Any, scene: Any, mirror: Any,
                args: argparse.Namespace) -> list[Path]:
     """Render ``args.turntable`` frames of a full orbit into ``args.out``; their paths."""
-    args.out.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     start = scene.camera.matrix_world.copy()
     n = args.turntable
     frames = []

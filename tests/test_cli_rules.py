@@ -63,7 +63,7 @@ def check_refused(r: subprocess.CompletedProcess[str], message: str, out: Path) 
 
 GEOM = [
     (["--out", "m.xyz"], "unknown extension '.xyz'"),
-    (["--out", "nope/m.obj"], "does not exist"),
+    (["--out", "/dev/null/m.obj"], "'/dev/null' is a file, not a folder"),
     (["--out", "/proc/m.obj"], "cannot write '/proc/m.obj'"),
     (["--radius", "nan", "--out", "m.obj"], "radius"),
     (["--radius", "1e300", "--out", "m.obj"], "out of range"),
@@ -168,10 +168,12 @@ def test_latent_faces_refuses(tmp_path: Path, inputs: Path, argv: list[str],
 
 def test_latent_faces_train_with_a_bad_init_leaves_no_folder(tmp_path: Path,
                                                              inputs: Path) -> None:
+    """``--out runs/run`` makes ``runs/`` as ``mkdir -p`` would (a fresh clone has none,
+    and the docs train into it), and a failed start removes both again."""
     pytest.importorskip("torch")
     out = tmp_path / "out"
     out.mkdir()
-    r = run("latent_faces", ["train", "--out", "run", "--init", str(inputs / "truncated.pt"),
+    r = run("latent_faces", ["train", "--out", "runs/run", "--init", str(inputs / "truncated.pt"),
                              "--epochs", "1", "--n-train", "32", "--n-test", "8", "--quiet"],
             out)
     check_refused(r, "truncated.pt: not a readable training checkpoint", out)
@@ -249,8 +251,10 @@ def test_atomic_error_names_the_output_not_the_temporary_file(tmp_path: Path) ->
 def test_check_output_refuses_before_any_work(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="it is a folder"):
         atomic.check_output(tmp_path, None)
-    with pytest.raises(UsageError, match="does not exist"):
-        atomic.check_output(tmp_path / "no" / "x.png", (".png",))
+    with pytest.raises(UsageError, match="'/dev/null' is a file, not a folder"):
+        atomic.check_output("/dev/null/x.png", (".png",))
+    # A missing folder is made later, with its parents (mkdir -p), not now.
+    assert atomic.check_output(tmp_path / "no" / "x.png", (".png",)) == tmp_path / "no" / "x.png"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -258,8 +262,9 @@ def test_check_output_folder_is_the_one_folder_check(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(UsageError, match=r"^--out: cannot write '.*file': it is a file, not"):
         atomic.check_output_folder(tmp_path / "file")
-    with pytest.raises(UsageError, match=r"^--out: cannot write .*: folder '.*no' does not"):
-        atomic.check_output_folder(tmp_path / "no" / "run")
+    with pytest.raises(UsageError, match=r"^--out: cannot write .*: '.*file' is a file, not"):
+        atomic.check_output_folder(tmp_path / "file" / "run")
+    assert atomic.check_output_folder(tmp_path / "no" / "run") == tmp_path / "no" / "run"
     with pytest.raises(UsageError, match=r"^cannot write '/proc/run': "):
         atomic.check_output_folder("/proc/run", flag=None)
     assert atomic.check_output_folder(tmp_path / "new") == tmp_path / "new"  # made later

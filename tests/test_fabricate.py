@@ -347,7 +347,7 @@ def test_cli_writes_every_file(tmp_path):
     (["--plate", "2"], "expected 2 arguments"),
     (["--seam-allowance", "0.15", "--plate", "0.3", "0.3"], "leaves no room"),
     (["--plate", "0.12", "0.1"], "more than 600 panels"),
-    (["--out", "missing/fab"], "does not exist"),
+    (["--out", "/dev/null/fab"], "is a file, not a folder"),
     (["--out", "busy"], "holds other files"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, words):

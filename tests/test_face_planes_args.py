@@ -45,7 +45,7 @@ def test_defaults_and_flags(tmp_path: Path) -> None:
     ["--save", "o.blend", "--face-mode", "interpolate", "--face-planes", "1"],
     ["--save", "o.png"],
     ["--render", "o.jpg"],
-    ["--save", "no/such/folder/o.blend"],
+    ["--save", "/dev/null/o.blend"],
     ["--blend", "absent.blend", "--save", "o.blend"],
     [],
 ])

@@ -75,7 +75,7 @@ def test_day_sweep(tmp_path, monkeypatch):
     ["--sun-elevation", "40", "--sun-azimuth", "nan", "--json", "r.json"],
     ["--sun-elevation", "40", "--sun-azimuth", "0"],                     # nothing to write
     ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.txt"],
-    ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "no/dir/r.json"],
+    ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "/dev/null/r.json"],
     ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.json", "--reflectance", "2"],
     ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.json", "--rays", "0"],
     ["--sun-elevation", "40", "--sun-azimuth", "0", "--json", "r.json", "--cell", "0"],

@@ -124,8 +124,13 @@ def test_bad_arguments(tmp_path: Path, argv: list[str], message: str) -> None:
 
 
 def test_unwritable_outputs(tmp_path: Path) -> None:
-    with pytest.raises(scurve.UsageError, match="does not exist"):
-        parse("--out", str(tmp_path / "missing" / "x.png"))
+    # A missing folder is made when the picture is written (the default out/scurve.png in a
+    # fresh clone); one under a file cannot be.
+    parse("--out", str(tmp_path / "missing" / "x.png"))
+    assert not (tmp_path / "missing").exists()  # nothing made before the work
+    (tmp_path / "file").write_text("")
+    with pytest.raises(scurve.UsageError, match="is a file, not a folder"):
+        parse("--out", str(tmp_path / "file" / "sub" / "x.png"))
     with pytest.raises(scurve.UsageError, match=r"must end in \.png"):
         parse("--out", str(tmp_path / "x.jpg"))
     (tmp_path / "dir.png").mkdir()
@@ -162,7 +167,7 @@ def _run(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     "argv",
     [
         ["--preset", "no-such-preset"],
-        ["--out", "nowhere/x.png"],
+        ["--out", "/proc/nowhere/x.png"],
         ["--out", "x.png", "--radius", "1e9"],
         ["--out", "x.png", "--bogus"],
     ],

@@ -39,15 +39,20 @@ def _prefix(flag: str | None) -> str:
 
 
 def check_folder(folder: str | os.PathLike[str], what: str, flag: str | None = None) -> None:
-    """Refuse (:class:`UsageError`, ``[FLAG: ]cannot write WHAT: ...``) unless ``folder``
-    exists and a file can be created in it: ``os.access`` says yes to root on a read-only
-    file system, so creating (and removing) a hidden file is the honest test."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UsageError(f"{_prefix(flag)}cannot write {what}: folder {str(folder)!r} "
-                         "does not exist")
+    """Refuse (:class:`UsageError`, ``[FLAG: ]cannot write WHAT: ...``) unless a file can be
+    created in ``folder``, or ``folder`` is missing and can be made with its missing parents,
+    as ``mkdir -p`` would (the default ``out/...`` and ``runs/...`` outputs in a fresh clone,
+    where those folders are not there yet). ``os.access`` says yes to root on a read-only
+    file system, so creating (and removing) a hidden file in the nearest existing folder is
+    the honest test."""
+    existing = Path(folder)
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{_prefix(flag)}cannot write {what}: {str(existing)!r} is a file, "
+                         "not a folder")
     try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".probe-"):
             pass
     except OSError as exc:
         raise UsageError(f"{_prefix(flag)}cannot write {what}: {exc.strerror or exc}") from None
@@ -76,8 +81,8 @@ def check_output(path: str | os.PathLike[str], suffixes: Sequence[str] | None = 
 
 def check_output_folder(path: str | os.PathLike[str], flag: str | None = "--out") -> Path:
     """Refuse (:class:`UsageError`) an output folder that cannot be written, before any work:
-    it must be a folder in which a file can be created, or not exist yet (it is made later)
-    in such a folder. Messages start with ``flag`` (none if None)."""
+    it must be a folder in which a file can be created, or not exist yet (it is made later,
+    with its missing parents) under such a folder. Messages start with ``flag`` (none if None)."""
     path = Path(path)
     shown = repr(str(path))
     if path.exists() and not path.is_dir():
@@ -91,6 +96,8 @@ def temp_beside(path: str | os.PathLike[str], suffix: str | None = None) -> str:
     ``suffix``), with the permissions a plain ``open()`` would give (``mkstemp`` makes 0600).
     Rename it with :func:`commit` or drop it with :func:`discard`."""
     path = Path(path)
+    # Where a CLI's check allowed a missing folder (the render scripts' out/...), make it.
+    _folder(path).mkdir(parents=True, exist_ok=True)
     with LOCK:
         try:
             fd, tmp = tempfile.mkstemp(dir=_folder(path), prefix=f".{path.name}.",
@@ -200,6 +207,8 @@ def atomic_folder(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     path = Path(path)
     parent = _folder(path)
+    # Where a CLI's check allowed a missing folder (mkdir -p), make it.
+    parent.mkdir(parents=True, exist_ok=True)
     with LOCK:
         try:
             tmp = tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent)

@@ -156,7 +156,7 @@ def test_face_planes_script_on_a_saved_blend(blender: str, work_dir: Path) -> No
     (["--resolution", "0", "10"], "resolution"),
     (["--preset", "nope"], "preset"),
     (["--radius", "-1"], "radius"),
-    (["--out", "/nonexistent-folder/x.png"], "does not exist"),
+    (["--out", "/proc/nonexistent-folder/x.png"], "cannot write"),
 ])
 def test_usage_errors_exit_2(blender: str, work_dir: Path, args: list[str],
                              message: str) -> None:
