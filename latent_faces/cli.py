@@ -139,6 +139,13 @@ def _build_parser() -> OneLineParser:
     t.add_argument("--threads", type=THREADS, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.add_argument("--init", help="start from this checkpoint's weights (same model options)")
+    t.add_argument("--init-decoder", metavar="NPZ",
+                   help="start the decoder from an exported resup file (e.g. the shipped "
+                        "one): its shape comes from the file, without BatchNorm; applied "
+                        "before --init")
+    t.add_argument("--freeze-decoder-steps", type=_nonneg_int(10**9), default=0,
+                   metavar="STEPS", help="keep the decoder's weights fixed for the first "
+                                         "STEPS optimiser steps (train the encoder only)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     d = sub.add_parser("decode", help="decode random latents to a contact sheet (numpy only)")
@@ -235,10 +242,16 @@ def _cmd_train(a) -> None:
         raise UsageError(f"--resume: no checkpoint in {out}")
     if a.init is not None and not Path(a.init).is_file():
         raise UsageError(f"--init: checkpoint not found: {a.init}")
+    if a.init_decoder is not None:
+        try:
+            NumpyDecoder.load(a.init_decoder)
+        except (ValueError, FileNotFoundError) as e:
+            raise UsageError(f"--init-decoder: {e}") from None
     _need_torch("train")
     from .training.checkpoints import TrainConfig
     from .training.models import ModelConfig
     from .training.train import train
+    from .training.warmstart import decoder_model_config
 
     pre = dict(PRESETS[a.preset])
     arch = {k: getattr(a, k) for k in ("enc_filters", "dec_filters", "res_blocks",
@@ -250,8 +263,10 @@ def _cmd_train(a) -> None:
         model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
                             leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
                             **arch)
+        if a.init_decoder is not None:
+            model = decoder_model_config(a.init_decoder, model)
     except ValueError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--init-decoder: {e}" if a.init_decoder else str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):
         if getattr(a, k) is not None:
             pre[k] = getattr(a, k)
@@ -263,6 +278,9 @@ def _cmd_train(a) -> None:
                       edge_weight=a.edge_weight, adv_weight=a.adv_weight,
                       adv_start=a.adv_start, disc_lr=a.disc_lr,
                       disc_channels=a.disc_channels, disc_layers=a.disc_layers,
+                      init_decoder=(None if a.init_decoder is None
+                                    else str(Path(a.init_decoder).resolve())),
+                      freeze_decoder_steps=a.freeze_decoder_steps,
                       command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
         with _made_folder(out, keep="checkpoint.pt"):

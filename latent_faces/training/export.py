@@ -29,7 +29,7 @@ def _fold(conv, bn=None):
     """Folded (w, b) in float64; ``w`` in the conv's own torch layout."""
     w = conv.weight.detach().double()
     b = conv.bias.detach().double()
-    if bn is not None:
+    if isinstance(bn, torch.nn.BatchNorm2d):  # an Identity (dec_norm "none") folds to nothing
         scale = bn.weight.detach().double() / torch.sqrt(bn.running_var.double() + bn.eps)
         shape = [1] * w.dim()
         shape[0 if isinstance(conv, torch.nn.Conv2d) else 1] = -1
