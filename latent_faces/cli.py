@@ -114,6 +114,11 @@ def _build_parser() -> OneLineParser:
                    help="decoder channels (resup: one per stage, e.g. 96,64,32)")
     t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
     t.add_argument("--fc-channels", type=_positive_int(4096), help="resup: channels of the 6x6 map")
+    t.add_argument("--final", choices=["shuffle", "upconv"],
+                   help="resup: last 2x step, shuffle (conv to 12 channels + pixel shuffle; "
+                        "the default) or upconv (nearest 2x + conv: no 2-px checkerboard); "
+                        "with --init-decoder, default the file's, and upconv from a shuffle "
+                        "file starts from its least-squares fit")
     t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
                    help="cosine: lr → lr-min over --lr-horizon epochs, then lr-min")
     t.add_argument("--lr-min", type=_nonneg_float(1.0), default=0.0)
@@ -260,11 +265,13 @@ def _cmd_train(a) -> None:
         arch.setdefault("dec_filters", (96, 64, 32))
         arch.setdefault("res_blocks", (1,) * len(arch["dec_filters"]))
     try:
+        if a.final is not None and a.init_decoder is None:
+            arch["final"] = a.final
         model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
                             leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
                             **arch)
         if a.init_decoder is not None:
-            model = decoder_model_config(a.init_decoder, model)
+            model = decoder_model_config(a.init_decoder, model, a.final)
     except ValueError as e:
         raise UsageError(f"--init-decoder: {e}" if a.init_decoder else str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):

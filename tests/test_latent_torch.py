@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latent_faces.numpy_decoder import NumpyDecoder  # noqa: E402
+from latent_faces.numpy_decoder import FORMAT_VERSION, NumpyDecoder  # noqa: E402
 from latent_faces.training.checkpoints import TrainConfig, load_model  # noqa: E402
 from latent_faces.training.export import export_decoder  # noqa: E402
 from latent_faces.training.models import (  # noqa: E402
@@ -257,7 +257,7 @@ def test_resup_numpy_decoder_matches_torch(tmp_path):
     m.eval()
     export_decoder(m.decoder, tmp_path / "r.npz")
     dec = NumpyDecoder.load(tmp_path / "r.npz")
-    assert dec.kind == "resup" and dec.header["format_version"] == 2
+    assert dec.kind == "resup" and dec.header["format_version"] == FORMAT_VERSION == 3
     z = np.random.default_rng(1).normal(0, 2, (16, 12)).astype(np.float32)
     with torch.no_grad():
         ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)

@@ -175,3 +175,95 @@ def test_cli_refusals(tmp_path, capsys, extra, msg):
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path):
+    cfg = ModelConfig(**{**TINY.to_dict(), "final": "upconv"})
+    torch.manual_seed(3)
+    m = ConvAutoencoder(cfg)
+    with torch.no_grad():
+        for mod in m.decoder.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.3, 2.0)
+    m.eval()
+    export_decoder(m.decoder, tmp_path / "u.npz")
+    dec = NumpyDecoder.load(tmp_path / "u.npz")
+    assert dec.header["format_version"] == 3 and dec.header["final"] == "upconv"
+    z = np.random.default_rng(0).normal(0, 2, (5, 4)).astype(np.float32)
+    with torch.no_grad():
+        ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
+    assert np.abs(dec.decode(z) - ref).max() <= 1e-4
+    # The stage that cannot make a checkerboard: a flat feature map gives a flat image away
+    # from the border.
+    with torch.no_grad():
+        flat = torch.sigmoid(m.decoder.out(torch.nn.functional.interpolate(
+            torch.ones(1, 4, 12, 12), scale_factor=2, mode="nearest")))[0, :, 2:-2, 2:-2]
+    assert (flat - flat[:, :1, :1]).abs().max() <= 1e-6
+
+
+def test_shuffle_to_upconv_is_exact_when_the_shuffle_is_an_upconv(tmp_path):
+    from latent_faces.training.warmstart import shuffle_to_upconv
+
+    torch.manual_seed(4)
+    up = torch.nn.Conv2d(5, 3, 3, padding=1)
+    h = torch.randn(2, 5, 8, 8)
+    with torch.no_grad():
+        want = up(torch.nn.functional.interpolate(h, scale_factor=2, mode="nearest"))
+        # The pixel-shuffle conv that computes exactly this: each parity's 3x3 kernel at the
+        # low resolution holds the upconv taps that land on it.
+        w12 = torch.zeros(12, 5, 3, 3)
+        offs = ((0, 1, 1), (1, 1, 2))
+        for c in range(3):
+            for i in (0, 1):
+                for j in (0, 1):
+                    for ky in range(3):
+                        for kx in range(3):
+                            w12[4 * c + 2 * i + j, :, offs[i][ky], offs[j][kx]] += \
+                                up.weight[c, :, ky, kx]
+        b12 = up.bias.repeat_interleave(4)
+        shuffled = torch.nn.functional.pixel_shuffle(
+            torch.nn.functional.conv2d(h, w12, b12, padding=1), 2)
+        assert (shuffled - want).abs().max() <= 1e-5  # the construction is right
+        # Only identifiable up to what the four parities see: compare outputs, not taps.
+        w3, b3 = shuffle_to_upconv(w12, b12)
+        got = torch.nn.functional.conv2d(
+            torch.nn.functional.interpolate(h, scale_factor=2, mode="nearest"), w3, b3,
+            padding=1)
+    assert (got - want)[..., 1:-1, 1:-1].abs().max() <= 1e-4
+
+
+def test_warm_start_from_a_shuffle_file_into_an_upconv_decoder(tmp_path):
+    from latent_faces.cli import main
+
+    _, path = _random_bn_file(tmp_path)
+    out = tmp_path / "up"
+    assert main(["train", "--out", str(out), "--epochs", "1", "--final", "upconv",
+                 *_args(path)]) == 0
+    ck = read_checkpoint(out / "checkpoint.pt")
+    assert ck["config"]["model"]["final"] == "upconv"
+    dec = NumpyDecoder.load(out / "decoder.npz")
+    assert dec.final == "upconv" and dec.a["out_w"].shape == (4, 27)
+    # Frozen for the whole (3-step) run: the body is the file's.
+    src = NumpyDecoder.load(path)
+    assert np.array_equal(dec.a["s2_conv_w"], src.a["s2_conv_w"])
+
+
+def test_init_from_a_shuffle_run_into_an_upconv_run(tmp_path):
+    from latent_faces.cli import main
+    from latent_faces.training.warmstart import shuffle_to_upconv
+
+    _, path = _random_bn_file(tmp_path)
+    base = tmp_path / "base"
+    assert main(["train", "--out", str(base), "--epochs", "1", *_args(path)]) == 0
+    up = tmp_path / "up"
+    args = [a for a in _args(path)]
+    args[args.index("--freeze-decoder-steps") + 1] = "100"
+    assert main(["train", "--out", str(up), "--epochs", "1", "--final", "upconv", "--init",
+                 str(base / "checkpoint.pt"), *args]) == 0
+    b, u = read_checkpoint(base / "checkpoint.pt"), read_checkpoint(up / "checkpoint.pt")
+    w3, b3 = shuffle_to_upconv(b["model"]["decoder.out.weight"], b["model"]["decoder.out.bias"])
+    assert torch.equal(u["model"]["decoder.out.weight"], w3)
+    assert torch.equal(u["model"]["decoder.out.bias"], b3)
+    assert any(not torch.equal(u["model"][k], b["model"][k])
+               for k in b["model"] if k.startswith("encoder.mu"))

@@ -120,6 +120,7 @@ def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
         header["base_channels"] = cfg.c0
         header["stages"] = [{"channels": c, "res_blocks": n}
                             for c, n in zip(cfg.dec_filters, cfg.res_blocks, strict=True)]
+        header["final"] = cfg.final
     else:
         arrs = decoder_arrays(decoder)
         header.update(base_channels=cfg.enc_filters[-1], channels=list(cfg.dec_filters),

@@ -53,6 +53,9 @@ class ModelConfig:
     # resup: "batch" (BatchNorm after every decoder conv) or "none" (a decoder warm-started
     # from an exported file, whose BatchNorm is already folded into the convs)
     dec_norm: str = "batch"
+    # resup: the last 2× step, "shuffle" (3 × 3 conv to 12 channels, pixel shuffle) or
+    # "upconv" (nearest 2× upsampling, 3 × 3 conv to 3 channels: no 2-px checkerboard)
+    final: str = "shuffle"
 
     def __post_init__(self) -> None:
         if self.decoder not in ("foster", "resup"):
@@ -61,6 +64,10 @@ class ModelConfig:
             raise ValueError(f"dec_norm must be 'batch' or 'none', not {self.dec_norm!r}")
         if self.dec_norm == "none" and self.decoder != "resup":
             raise ValueError("dec_norm 'none' needs decoder 'resup'")
+        if self.final not in ("shuffle", "upconv"):
+            raise ValueError(f"final must be 'shuffle' or 'upconv', not {self.final!r}")
+        if self.final != "shuffle" and self.decoder != "resup":
+            raise ValueError(f"final {self.final!r} needs decoder 'resup'")
         if self.decoder == "resup":
             if len(self.dec_filters) != len(self.enc_filters) - 1:
                 raise ValueError(f"dec_filters {self.dec_filters}: resup needs "
@@ -139,7 +146,8 @@ class ResUpDecoder(nn.Module):
     """Latents ``(B, z_dim)`` → images ``(B, 3, 96, 96)``: upsample + conv + residual stages.
 
     fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN (or none) → LeakyReLU → ``res_blocks[i]`` ×
-    :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× → sigmoid.
+    :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× → sigmoid, or (``final``
+    "upconv") nearest 2× → Conv2d k3 to 3 channels → sigmoid.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -155,7 +163,7 @@ class ResUpDecoder(nn.Module):
                 "res": nn.Sequential(*[ResBlock(c, cfg.leaky_slope, norm)
                                        for _ in range(n_res)])}))
             c_in = c
-        self.out = nn.Conv2d(c_in, 3 * 4, 3, padding=1)
+        self.out = nn.Conv2d(c_in, 3 * 4 if cfg.final == "shuffle" else 3, 3, padding=1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         b = self.cfg.base
@@ -164,6 +172,8 @@ class ResUpDecoder(nn.Module):
             h = F.interpolate(h, scale_factor=2, mode="nearest")
             h = F.leaky_relu(st["bn"](st["conv"](h)), self.cfg.leaky_slope)
             h = st["res"](h)
+        if self.cfg.final == "upconv":
+            return torch.sigmoid(self.out(F.interpolate(h, scale_factor=2, mode="nearest")))
         return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))
 
 

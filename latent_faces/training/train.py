@@ -42,7 +42,7 @@ from .data import ImageFolderStream, synthetic_split
 from .export import export_decoder
 from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
 from .tasks import TASKS, corrupt
-from .warmstart import load_decoder_file
+from .warmstart import load_decoder_file, shuffle_to_upconv
 
 __all__ = ["lr_at", "train"]
 
@@ -219,8 +219,16 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         load_decoder_file(model.decoder, cfg.init_decoder)
     if not resume and cfg.init is not None:
         init = read_checkpoint(cfg.init)
+        state = init["model"]
+        if (cfg.model.final == "upconv"
+                and init["config"]["model"].get("final", "shuffle") == "shuffle"
+                and "decoder.out.weight" in state):
+            # A pixel-shuffle run starts an upconv one: its last stage's least-squares fit.
+            state = dict(state)
+            state["decoder.out.weight"], state["decoder.out.bias"] = shuffle_to_upconv(
+                state["decoder.out.weight"], state["decoder.out.bias"])
         try:
-            model.load_state_dict(init["model"])
+            model.load_state_dict(state)
         except RuntimeError as e:
             raise ValueError(f"{cfg.init}: weights do not fit this model configuration "
                              f"({str(e).splitlines()[0]})") from None
