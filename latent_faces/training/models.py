@@ -145,9 +145,9 @@ class ResBlock(nn.Module):
 class ResUpDecoder(nn.Module):
     """Latents ``(B, z_dim)`` → images ``(B, 3, 96, 96)``: upsample + conv + residual stages.
 
-    fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN (or none) → LeakyReLU → ``res_blocks[i]`` ×
-    :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× → sigmoid, or (``final``
-    "upconv") nearest 2× → Conv2d k3 to 3 channels → sigmoid.
+    fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN (or none) → LeakyReLU →
+    ``res_blocks[i]`` × :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× →
+    sigmoid, or (``final`` "upconv") nearest 2× → Conv2d k3 to 3 channels → sigmoid.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
