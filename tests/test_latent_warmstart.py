@@ -267,3 +267,20 @@ def test_init_from_a_shuffle_run_into_an_upconv_run(tmp_path):
     assert (u["model"]["decoder.out.bias"] - b3).abs().max() <= 1e-6
     assert any(not torch.equal(u["model"][k], b["model"][k])
                for k in b["model"] if k.startswith("encoder.mu"))
+
+
+def test_evaluate_grid_metric_finds_a_checkerboard_and_passes_real_faces():
+    # evaluate's grid metric is the spectrum test's measurement: other real faces pass, a
+    # one-grey-level 2-px checkerboard on them does not.
+    from latent_faces.training.evaluate import TARGETS, grid_metrics
+    from latent_faces.training.synth import generate_faces
+
+    faces = generate_faces(64, seed=1, start=30_000_000).astype(np.float64) / 255
+    yy, xx = np.mgrid[:96, :96]
+    checker = np.clip(faces + ((2 * ((yy + xx) % 2) - 1) / 255)[..., None], 0, 1)
+    limit = TARGETS["grid_peak_ratio"][0]
+    ok = grid_metrics(lambda z: faces[: len(z)], n=64)
+    bad = grid_metrics(lambda z: checker[: len(z)], n=64)
+    assert ok["grid_peak_ratio"] <= limit and ok["grid_excess_peaks"] == {}
+    assert bad["grid_peak_ratio"] > limit and "48,48" in bad["grid_excess_peaks"]
+    assert bad["grid_peak_at"] == [48, 48]
