@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GRID_TOLERANCE", "HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity", "grid_peaks",
-           "make_negatives", "mean_power_spectrum", "precision_recall", "sharpness"]
+__all__ = ["GRID_TOLERANCE", "HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity",
+           "grid_peaks", "make_negatives", "mean_power_spectrum", "precision_recall", "sharpness"]
 
 
 # ---------------------------------------------------------------- numpy corruptions (negatives)
