@@ -203,7 +203,8 @@ def test_exported_header_records_the_run(tmp_path):
 
     m = json.loads((ev / "metrics.json").read_text())
     assert set(m["targets"]) == {"precision", "recall", "diversity_ratio", "sharpness_ratio",
-                                 "test_recon_mse"}
+                                 "test_recon_mse", "grid_peak_ratio"}
+    assert m["targets"]["grid_peak_ratio"]["met"] == (m["grid_peak_ratio"] <= 1.5)
     assert m["test_recon_mse"] == float(_rows(out)[-1]["test_recon"])
     assert m["sharpness_ratio"] == min(m["sharpness_full_ratio"], m["sharpness_2x_ratio"])
     assert m["epoch"] == 2 and m["images_seen"] == 96
