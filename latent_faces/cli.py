@@ -113,6 +113,11 @@ def _build_parser() -> OneLineParser:
                    help="decoder channels (resup: one per stage, e.g. 96,64,32)")
     t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
     t.add_argument("--fc-channels", type=_positive_int(4096), help="resup: channels of the 6x6 map")
+    t.add_argument("--final", choices=["shuffle", "upconv"],
+                   help="resup: last 2x step, shuffle (conv to 12 channels + pixel shuffle; "
+                        "the default) or upconv (nearest 2x + conv: no 2-px checkerboard); "
+                        "with --init-decoder, default the file's, and upconv from a shuffle "
+                        "file starts from its least-squares fit")
     t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
                    help="cosine: lr → lr-min over --lr-horizon epochs, then lr-min")
     t.add_argument("--lr-min", type=_nonneg_float(1.0), default=0.0)
@@ -138,6 +143,13 @@ def _build_parser() -> OneLineParser:
     t.add_argument("--threads", type=THREADS, default=2)
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     t.add_argument("--init", help="start from this checkpoint's weights (same model options)")
+    t.add_argument("--init-decoder", metavar="NPZ",
+                   help="start the decoder from an exported resup file (e.g. the shipped "
+                        "one): its shape comes from the file, without BatchNorm; applied "
+                        "before --init")
+    t.add_argument("--freeze-decoder-steps", type=_nonneg_int(10**9), default=0,
+                   metavar="STEPS", help="keep the decoder's weights fixed for the first "
+                                         "STEPS optimiser steps (train the encoder only)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
 
     d = sub.add_parser("decode", help="decode random latents to a contact sheet (numpy only)")
@@ -240,10 +252,16 @@ def _cmd_train(a) -> None:
         raise UsageError(f"--resume: no checkpoint in {out}")
     if a.init is not None and not Path(a.init).is_file():
         raise UsageError(f"--init: checkpoint not found: {a.init}")
+    if a.init_decoder is not None:
+        try:
+            NumpyDecoder.load(a.init_decoder)
+        except (ValueError, FileNotFoundError) as e:
+            raise UsageError(f"--init-decoder: {e}") from None
     _need_torch("train")
     from .training.checkpoints import TrainConfig
     from .training.models import ModelConfig
     from .training.train import train
+    from .training.warmstart import decoder_model_config
 
     pre = dict(PRESETS[a.preset])
     arch = {k: getattr(a, k) for k in ("enc_filters", "dec_filters", "res_blocks",
@@ -252,11 +270,15 @@ def _cmd_train(a) -> None:
         arch.setdefault("dec_filters", (96, 64, 32))
         arch.setdefault("res_blocks", (1,) * len(arch["dec_filters"]))
     try:
+        if a.final is not None and a.init_decoder is None:
+            arch["final"] = a.final
         model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
                             leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
                             **arch)
+        if a.init_decoder is not None:
+            model = decoder_model_config(a.init_decoder, model, a.final)
     except ValueError as e:
-        raise UsageError(str(e)) from None
+        raise UsageError(f"--init-decoder: {e}" if a.init_decoder else str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):
         if getattr(a, k) is not None:
             pre[k] = getattr(a, k)
@@ -268,6 +290,9 @@ def _cmd_train(a) -> None:
                       edge_weight=a.edge_weight, adv_weight=a.adv_weight,
                       adv_start=a.adv_start, disc_lr=a.disc_lr,
                       disc_channels=a.disc_channels, disc_layers=a.disc_layers,
+                      init_decoder=(None if a.init_decoder is None
+                                    else str(Path(a.init_decoder).resolve())),
+                      freeze_decoder_steps=a.freeze_decoder_steps,
                       command=shlex.join(["python", "-m", "latent_faces", *a.argv]), **pre)
     try:
         with _made_folder(out, keep="checkpoint.pt"):

@@ -10,7 +10,11 @@ Two decoder kinds (``header["decoder"]``):
   3 × 3 conv → LeakyReLU → residual blocks] → 3 × 3 conv to 12 channels → 2× pixel shuffle.
   A 3 × 3 "same" conv is 3 matmuls, one per kernel row, of a column-stacked copy of the
   input (the 3 column taps side by side in the channels); an upsample followed by a conv is
-  computed as four 2 × 2 convs at the low resolution, one per output parity.
+  computed as four 2 × 2 convs at the low resolution, one per output parity.  The last stage
+  (header ``"final"``, format version 3) is either ``"shuffle"``, a 3 × 3 conv to 12
+  channels and a 2× pixel shuffle (the only kind in version 2), or ``"upconv"``, nearest 2×
+  upsampling and a 3 × 3 conv to 3 channels, which cannot paint a 2-px checkerboard on a flat
+  region (its four output parities share one kernel's taps; Odena et al. 2016).
 
 BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.training.export`).
 """
@@ -28,8 +32,11 @@ import numpy as np
 __all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder", "conv3x3", "conv_transpose_s2",
            "pixel_shuffle2", "upsample2", "upsample2_conv3x3"]
 
-FORMAT_VERSION = 2  # written by export; version 1 (Foster decoders only) is still read
-READABLE_VERSIONS = (1, 2)
+# Written by export. Version 3 adds the resup decoder's "final" stage ("shuffle" | "upconv");
+# version 2 (resup always "shuffle", or Foster) and 1 (Foster only) are still read.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+FINAL_STAGES = ("shuffle", "upconv")
 
 
 def _leaky(x: np.ndarray, slope: float) -> np.ndarray:
@@ -228,6 +235,7 @@ class NumpyDecoder:
                           for i in range(int(header["n_conv"]))]
         else:
             self.stages = [dict(s) for s in header["stages"]]
+            self.final = str(header.get("final", "shuffle"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NumpyDecoder:
@@ -312,6 +320,10 @@ class NumpyDecoder:
     @classmethod
     def _check_resup(cls, path: Path, header: dict, files: dict[str, np.ndarray]) -> None:
         stages = header["stages"]
+        final = header.get("final", "shuffle")
+        if final not in FINAL_STAGES or (final != "shuffle" and header["format_version"] < 3):
+            raise ValueError(f"{path}: unknown final stage {final!r} for format version "
+                             f"{header['format_version']}")
         cls._check_listed(path, header, files, resup_array_names(stages))
         c_in = cls._check_fc(path, header, files)
 
@@ -328,7 +340,7 @@ class NumpyDecoder:
             for j in range(int(st["res_blocks"])):
                 chain(f"s{i}_r{j}_w1", f"s{i}_r{j}_b1", c_in, c_in)
                 chain(f"s{i}_r{j}_w2", f"s{i}_r{j}_b2", c_in, c_in)
-        chain("out_w", "out_b", c_in, 12)
+        chain("out_w", "out_b", c_in, 12 if final == "shuffle" else 3)
         cls._check_size(path, header, len(stages) + 1)
 
     @staticmethod
@@ -381,4 +393,6 @@ class NumpyDecoder:
                 r = f"s{i}_r{j}_"
                 t = _leaky(conv3x3(h, a[r + "w1"], a[r + "b1"]), s)
                 h = _leaky(h + conv3x3(t, a[r + "w2"], a[r + "b2"]), s)
+        if self.final == "upconv":
+            return upsample2_conv3x3(h, a["out_w"], a["out_b"])
         return pixel_shuffle2(conv3x3(h, a["out_w"], a["out_b"]))

@@ -100,7 +100,8 @@ def test_upsample_and_pixel_shuffle_match_definitions():
         assert ps[:, 2 * h + i, 2 * w + j, c].tolist() == x[:, h, w, 4 * c + 2 * i + j].tolist()
 
 
-def _write_random_resup(path, z_dim=6, stages=((10, 1), (8, 0)), drop=None):
+def _write_random_resup(path, z_dim=6, stages=((10, 1), (8, 0)), drop=None, final=None,
+                        version=2):
     rng = np.random.default_rng(2)
     base, c0 = 3, 7
     st = [{"channels": c, "res_blocks": n} for c, n in stages]
@@ -115,13 +116,17 @@ def _write_random_resup(path, z_dim=6, stages=((10, 1), (8, 0)), drop=None):
                 arrs[f"s{i}_r{j}_w{t}"] = rng.normal(0, 0.2, (c, 9 * c))
                 arrs[f"s{i}_r{j}_b{t}"] = rng.normal(0, 0.1, c)
         c_in = c
-    arrs["out_w"], arrs["out_b"] = rng.normal(0, 0.3, (c_in, 9 * 12)), rng.normal(0, 0.1, 12)
+    n_out = 3 if final == "upconv" else 12
+    arrs["out_w"], arrs["out_b"] = (rng.normal(0, 0.3, (c_in, 9 * n_out)),
+                                    rng.normal(0, 0.1, n_out))
     arrs = {k: v.astype(np.float32) for k, v in arrs.items()}
     assert sorted(arrs) == sorted(resup_array_names(st))
-    header = {"format_version": 2, "decoder": "resup", "z_dim": z_dim,
+    header = {"format_version": version, "decoder": "resup", "z_dim": z_dim,
               "image_size": base * 2 ** (len(stages) + 1), "base": base, "base_channels": c0,
               "leaky_slope": 0.2, "stages": st,
               "shapes": {k: list(v.shape) for k, v in arrs.items()}}
+    if final is not None:
+        header["final"] = final
     if drop:
         del arrs[drop]
     np.savez(path, header=np.array(json.dumps(header)), **arrs)
@@ -136,6 +141,40 @@ def test_resup_decoder_file_decodes_and_is_validated(tmp_path):
     assert 0 <= img.min() and img.max() <= 1 and img.std() > 0.01
     with pytest.raises(ValueError, match=r"gone.npz.*s0_r0_w2"):
         NumpyDecoder.load(_write_random_resup(tmp_path / "gone.npz", drop="s0_r0_w2"))
+
+
+def test_upconv_final_stage_decodes_by_its_definition(tmp_path):
+    # Format 3's "upconv" last stage: nearest 2x upsampling, then a 3x3 conv to RGB.
+    path = _write_random_resup(tmp_path / "u.npz", final="upconv", version=3)
+    dec = NumpyDecoder.load(path)
+    assert dec.final == "upconv" and dec.image_size == 24
+    z = np.random.default_rng(0).normal(size=(2, 6)).astype(np.float32)
+    got = dec.decode(z)
+    # The same network step by step, through the definitions tested above.
+    a, s = dec.a, dec.slope
+    h = np.maximum(z @ a["fc_w"] + a["fc_b"], 0) + np.minimum(z @ a["fc_w"] + a["fc_b"], 0) * s
+    h = np.ascontiguousarray(h.reshape(2, 7, 3, 3).transpose(0, 2, 3, 1))
+
+    def lrelu(x):
+        return np.where(x > 0, x, s * x)
+
+    h = lrelu(conv3x3(upsample2(h), a["s0_conv_w"], a["s0_conv_b"]))
+    t = lrelu(conv3x3(h, a["s0_r0_w1"], a["s0_r0_b1"]))
+    h = lrelu(h + conv3x3(t, a["s0_r0_w2"], a["s0_r0_b2"]))
+    h = lrelu(conv3x3(upsample2(h), a["s1_conv_w"], a["s1_conv_b"]))
+    ref = 1 / (1 + np.exp(-conv3x3(upsample2(h), a["out_w"], a["out_b"])))
+    assert got.shape == ref.shape == (2, 24, 24, 3)
+    assert np.abs(got - ref).max() <= 1e-5
+    # Version 2 has no such stage; an unknown one is refused in any version.
+    with pytest.raises(ValueError, match=r"v2up.npz.*final stage 'upconv'"):
+        NumpyDecoder.load(_write_random_resup(tmp_path / "v2up.npz", final="upconv"))
+    with pytest.raises(ValueError, match=r"odd.npz.*final stage 'bilinear'"):
+        NumpyDecoder.load(_write_random_resup(tmp_path / "odd.npz", final="bilinear", version=3))
+    # The shuffle stage is the default in version 3 too, and version 2 files still load.
+    v3 = NumpyDecoder.load(_write_random_resup(tmp_path / "v3.npz", final="shuffle", version=3))
+    v2 = NumpyDecoder.load(_write_random_resup(tmp_path / "v2.npz"))
+    assert v3.final == v2.final == "shuffle"
+    assert np.array_equal(v3.decode(z), v2.decode(z))
 
 
 def _write_random_decoder(path, z_dim=8, version=FORMAT_VERSION, break_shape=False):

@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latent_faces.numpy_decoder import NumpyDecoder  # noqa: E402
+from latent_faces.numpy_decoder import FORMAT_VERSION, NumpyDecoder  # noqa: E402
 from latent_faces.training.checkpoints import TrainConfig, load_model  # noqa: E402
 from latent_faces.training.export import export_decoder  # noqa: E402
 from latent_faces.training.models import (  # noqa: E402
@@ -203,7 +203,8 @@ def test_exported_header_records_the_run(tmp_path):
 
     m = json.loads((ev / "metrics.json").read_text())
     assert set(m["targets"]) == {"precision", "recall", "diversity_ratio", "sharpness_ratio",
-                                 "test_recon_mse"}
+                                 "test_recon_mse", "grid_peak_ratio"}
+    assert m["targets"]["grid_peak_ratio"]["met"] == (m["grid_peak_ratio"] <= 1.5)
     assert m["test_recon_mse"] == float(_rows(out)[-1]["test_recon"])
     assert m["sharpness_ratio"] == min(m["sharpness_full_ratio"], m["sharpness_2x_ratio"])
     assert m["epoch"] == 2 and m["images_seen"] == 96
@@ -257,7 +258,7 @@ def test_resup_numpy_decoder_matches_torch(tmp_path):
     m.eval()
     export_decoder(m.decoder, tmp_path / "r.npz")
     dec = NumpyDecoder.load(tmp_path / "r.npz")
-    assert dec.kind == "resup" and dec.header["format_version"] == 2
+    assert dec.kind == "resup" and dec.header["format_version"] == FORMAT_VERSION == 3
     z = np.random.default_rng(1).normal(0, 2, (16, 12)).astype(np.float32)
     with torch.no_grad():
         ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)

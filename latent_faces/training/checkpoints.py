@@ -59,6 +59,11 @@ class TrainConfig:
     disc_lr: float = 1e-4
     disc_channels: int = 64
     disc_layers: int = 3
+    # Warm start (warmstart.py): an exported resup decoder file loaded into the decoder before
+    # ``init`` (if any) is applied; the decoder's weights stay fixed for the first
+    # ``freeze_decoder_steps`` optimiser steps (the encoder learns to use it).
+    init_decoder: str | None = None
+    freeze_decoder_steps: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -29,7 +29,7 @@ def _fold(conv, bn=None):
     """Folded (w, b) in float64; ``w`` in the conv's own torch layout."""
     w = conv.weight.detach().double()
     b = conv.bias.detach().double()
-    if bn is not None:
+    if isinstance(bn, torch.nn.BatchNorm2d):  # an Identity (dec_norm "none") folds to nothing
         scale = bn.weight.detach().double() / torch.sqrt(bn.running_var.double() + bn.eps)
         shape = [1] * w.dim()
         shape[0 if isinstance(conv, torch.nn.Conv2d) else 1] = -1
@@ -120,6 +120,7 @@ def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
         header["base_channels"] = cfg.c0
         header["stages"] = [{"channels": c, "res_blocks": n}
                             for c, n in zip(cfg.dec_filters, cfg.res_blocks, strict=True)]
+        header["final"] = cfg.final
     else:
         arrs = decoder_arrays(decoder)
         header.update(base_channels=cfg.enc_filters[-1], channels=list(cfg.dec_filters),

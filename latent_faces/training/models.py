@@ -50,10 +50,24 @@ class ModelConfig:
     decoder: str = "foster"
     res_blocks: tuple[int, ...] = ()  # resup: residual blocks per stage
     fc_channels: int = 0  # resup: channels of the 6 × 6 map after fc (0: enc_filters[-1])
+    # resup: "batch" (BatchNorm after every decoder conv) or "none" (a decoder warm-started
+    # from an exported file, whose BatchNorm is already folded into the convs)
+    dec_norm: str = "batch"
+    # resup: the last 2× step, "shuffle" (3 × 3 conv to 12 channels, pixel shuffle) or
+    # "upconv" (nearest 2× upsampling, 3 × 3 conv to 3 channels: no 2-px checkerboard)
+    final: str = "shuffle"
 
     def __post_init__(self) -> None:
         if self.decoder not in ("foster", "resup"):
             raise ValueError(f"decoder must be 'foster' or 'resup', not {self.decoder!r}")
+        if self.dec_norm not in ("batch", "none"):
+            raise ValueError(f"dec_norm must be 'batch' or 'none', not {self.dec_norm!r}")
+        if self.dec_norm == "none" and self.decoder != "resup":
+            raise ValueError("dec_norm 'none' needs decoder 'resup'")
+        if self.final not in ("shuffle", "upconv"):
+            raise ValueError(f"final must be 'shuffle' or 'upconv', not {self.final!r}")
+        if self.final != "shuffle" and self.decoder != "resup":
+            raise ValueError(f"final {self.final!r} needs decoder 'resup'")
         if self.decoder == "resup":
             if len(self.dec_filters) != len(self.enc_filters) - 1:
                 raise ValueError(f"dec_filters {self.dec_filters}: resup needs "
@@ -108,15 +122,19 @@ class Encoder(nn.Module):
         return self.mu(h), (self.logvar(h) if self.logvar is not None else None)
 
 
+def _norm(c: int, on: bool) -> nn.Module:
+    return nn.BatchNorm2d(c) if on else nn.Identity()
+
+
 class ResBlock(nn.Module):
     """``x + BN(conv(LReLU(BN(conv(x)))))`` followed by LeakyReLU; channels kept."""
 
-    def __init__(self, c: int, slope: float) -> None:
+    def __init__(self, c: int, slope: float, norm: bool = True) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(c, c, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(c)
+        self.bn1 = _norm(c, norm)
         self.conv2 = nn.Conv2d(c, c, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(c)
+        self.bn2 = _norm(c, norm)
         self.slope = slope
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,8 +145,9 @@ class ResBlock(nn.Module):
 class ResUpDecoder(nn.Module):
     """Latents ``(B, z_dim)`` → images ``(B, 3, 96, 96)``: upsample + conv + residual stages.
 
-    fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN → LeakyReLU → ``res_blocks[i]`` ×
-    :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× → sigmoid.
+    fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN (or none) → LeakyReLU →
+    ``res_blocks[i]`` × :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× →
+    sigmoid, or (``final`` "upconv") nearest 2× → Conv2d k3 to 3 channels → sigmoid.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -137,12 +156,14 @@ class ResUpDecoder(nn.Module):
         self.fc = nn.Linear(cfg.z_dim, cfg.c0 * cfg.base * cfg.base)
         self.stages = nn.ModuleList()
         c_in = cfg.c0
+        norm = cfg.dec_norm == "batch"
         for c, n_res in zip(cfg.dec_filters, cfg.res_blocks, strict=True):
             self.stages.append(nn.ModuleDict({
-                "conv": nn.Conv2d(c_in, c, 3, padding=1), "bn": nn.BatchNorm2d(c),
-                "res": nn.Sequential(*[ResBlock(c, cfg.leaky_slope) for _ in range(n_res)])}))
+                "conv": nn.Conv2d(c_in, c, 3, padding=1), "bn": _norm(c, norm),
+                "res": nn.Sequential(*[ResBlock(c, cfg.leaky_slope, norm)
+                                       for _ in range(n_res)])}))
             c_in = c
-        self.out = nn.Conv2d(c_in, 3 * 4, 3, padding=1)
+        self.out = nn.Conv2d(c_in, 3 * 4 if cfg.final == "shuffle" else 3, 3, padding=1)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         b = self.cfg.base
@@ -151,6 +172,8 @@ class ResUpDecoder(nn.Module):
             h = F.interpolate(h, scale_factor=2, mode="nearest")
             h = F.leaky_relu(st["bn"](st["conv"](h)), self.cfg.leaky_slope)
             h = st["res"](h)
+        if self.cfg.final == "upconv":
+            return torch.sigmoid(self.out(F.interpolate(h, scale_factor=2, mode="nearest")))
         return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))
 
 

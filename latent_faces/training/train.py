@@ -42,6 +42,7 @@ from .data import ImageFolderStream, synthetic_split
 from .export import export_decoder
 from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
 from .tasks import TASKS, corrupt
+from .warmstart import load_decoder_file, shuffle_to_upconv
 
 __all__ = ["lr_at", "train"]
 
@@ -214,10 +215,20 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if resume:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
-    elif cfg.init is not None:
+    if not resume and cfg.init_decoder is not None:
+        load_decoder_file(model.decoder, cfg.init_decoder)
+    if not resume and cfg.init is not None:
         init = read_checkpoint(cfg.init)
+        state = init["model"]
+        if (cfg.model.final == "upconv"
+                and init["config"]["model"].get("final", "shuffle") == "shuffle"
+                and "decoder.out.weight" in state):
+            # A pixel-shuffle run starts an upconv one: its last stage's least-squares fit.
+            state = dict(state)
+            state["decoder.out.weight"], state["decoder.out.bias"] = shuffle_to_upconv(
+                state["decoder.out.weight"], state["decoder.out.bias"])
         try:
-            model.load_state_dict(init["model"])
+            model.load_state_dict(state)
         except RuntimeError as e:
             raise ValueError(f"{cfg.init}: weights do not fit this model configuration "
                              f"({str(e).splitlines()[0]})") from None
@@ -234,6 +245,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     data = _Data(cfg)
     step = int(rows[-1]["step"]) if rows else 0
     model.train()
+    frozen: bool | None = None
     for epoch in range(start_epoch, cfg.epochs):
         lr = lr_at(cfg, epoch)
         for g in opt.param_groups:
@@ -253,10 +265,17 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             clean = batch.astype(np.float32) / 255.0
             x = to_tensor(corrupt(clean, cfg.task, crng))
             y = to_tensor(clean)
+            if frozen != (step < cfg.freeze_decoder_steps):
+                # Frozen parameters get no gradient, so Adam leaves them (and their
+                # moments) untouched.
+                frozen = step < cfg.freeze_decoder_steps
+                model.decoder.requires_grad_(not frozen)
             recon, mu, logvar = model(x)
             loss, r, kl = loss_terms(recon, y, mu, logvar, cfg.recon_loss, cfg.r_loss_factor,
                                      cfg.kl_weight, cfg.edge_weight)
-            adv = disc is not None and adversarial_on(step, cfg.adv_start)
+            # The adaptive weight needs the decoder's gradients: no adversarial term while
+            # the decoder is frozen.
+            adv = disc is not None and not frozen and adversarial_on(step, cfg.adv_start)
             objective = loss
             if adv:
                 g_loss = generator_loss(disc(recon))
