@@ -69,6 +69,9 @@ class DocOnly:
 
 Entry = Run | Synopsis | Covered | DocOnly
 
+ARMS = ("tests/test_latent_warmstart.py", "a record of hours of training; the test trains the "
+        "same options through the CLI at a few dozen images, and resumes")
+
 # ----------------------------------------------------------------------------- scales
 # Renders: a 64x36 picture at one sample shows the same scene code, flags and outputs.
 R640 = (("--resolution 640 360", "--resolution 64 36"),)
@@ -288,11 +291,11 @@ COMMANDS: dict[str, Entry] = {
     "blender -b --factory-startup --python bench/bench_hotspots_operator.py": Run(
         "real", scale=(("operator.py", "operator.py -- --repeats 1"),)),
     "pip install embreex": DocOnly("an install step into a user's Blender Python, by choice"),
-    "python bench/bench_optics.py": Run("dev", scale=(
+    "python bench/bench_optics.py --json bench/results/optics.json": Run("dev", scale=(
         ("optics.py", "optics.py --rays 20000 --repeats 1 --no-noise-run"),)),
     "make bench-optics": Run("bpy", scale=(
         ("--json", "--rays 20000 --repeats 1 --no-noise-run --json"),
-        ("--rays 200000", "--rays 5000")), outputs=("bench/results/optics.json",)),
+        ("--rays 100000", "--rays 5000")), outputs=("bench/results/optics.json",)),
     ".venv-bpy45/bin/python bench/bench_optics.py --rays 100000 --repeats 1 --no-noise-run":
         Run("bpy", scale=(("--rays 100000", "--rays 5000"),)),
     "pip install libigl": DocOnly("an install step; in requirements/*.txt, which `make` installs"),
@@ -310,6 +313,20 @@ COMMANDS: dict[str, Entry] = {
     "make bench-blender": Run("bpy", scale=(
         ("blender_add.py", "blender_add.py --vertices 20000 --repeat 1 --no-bmesh"),)),
     "make bench-procedural": Run("bpy", scale=(("procedural.py", "procedural.py --repeat 1"),)),
+    "make bench-blender BPY=42": Covered(
+        "make bench-blender (this table)", "the same recipe in .venv-bpy42; the table runs it "
+        "in .venv-bpy45, and the 4.2 lane's tests exercise the same add path"),
+    "make bench-procedural BPY=42": Covered(
+        "make bench-procedural (this table)", "the same recipe in .venv-bpy42"),
+    "python bench/figures.py": Run("dev"),
+    "python bench/figures.py --update": Run("dev"),
+    "OPENBLAS_NUM_THREADS=1 .venv-bpy45/bin/python bench/bench_decoder.py --json "
+    "bench/results/decoder_1thread.json":
+        Run("bpy", scale=(("--json", "--repeats 1 --json"),),
+            outputs=("bench/results/decoder_1thread.json",)),
+    "blender -b -P render_scenes/scurve.py -- --face-planes 4": Covered(
+        "tests/real/test_scripts.py", "the bug report's command; the real lane runs scurve.py "
+        "with face planes once with an empty user folder and once with the extension installed"),
     "make bench-render": Run("bpy", scale=(("--resolution 640 360", "--resolution 32 18"),),
                              outputs=("bench/results/render_quality.json",
                                       "docs/img/bench_render_quality.png")),
@@ -369,10 +386,25 @@ COMMANDS: dict[str, Entry] = {
         "make test-core", "runs tests/ (these files included) in .venv"),
     ".venv-bpy45/bin/python -m pytest tests/test_latent_*.py": Covered(
         "make test-numpy126", "runs tests/ (these files included) in .venv-bpy45"),
-    ".venv/bin/python bench/bench_train.py --threads 2": Run("dev", scale=(
-        ("--threads 2", "--threads 2 --batches 1"),)),
-    ".venv/bin/python bench/bench_train.py --threads 2 --batches 20": Run(
-        "dev", scale=(("--batches 20", "--batches 1"),)),
+    # docs/latent_faces.md, issue 20: the record of the session's arms (0.8 CPU-h on one core);
+    # the warm-start tests train the same options (--init-decoder, --freeze-decoder-steps,
+    # --final upconv, --adv-weight, --resume) through the CLI at a few dozen images.
+    "cp $RUNS/enc/checkpoint.pt $RUNS/enc_init.pt": Covered(*ARMS),
+    "python -m latent_faces evaluate $RUNS/NAME --out $RUNS/NAME/eval/eE --fit-prior 0":
+        Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_adv01 $A --adv-weight 0.1 $D": Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_adv05 $A --adv-weight 0.5 $D": Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_ctrl $A --adv-weight 0": Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_up_adv01 $A --final upconv --adv-weight 0.1 $D":
+        Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_up_ctrl $A --final upconv --adv-weight 0":
+        Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/enc --preset vae --kl-weight 0.005 --dropout 0 "
+    "--init-decoder latent_faces/weights/vae_synthetic.npz --freeze-decoder-steps 1000000 "
+    "--n-train 30000 --n-test 500 --epoch-size 4000 --epochs 20 --batch-size 32 --lr 1e-3 "
+    "--seed 0 --threads 1 --quiet": Covered(*ARMS),
+    "python -m latent_faces train --out $RUNS/a_up_adv01 --resume --epochs 100 --threads 1 "
+    "--quiet": Covered(*ARMS),
     "python -m latent_faces {train,decode,export,evaluate,faces,study}":
         Synopsis("python -m latent_faces"),
     "python -m latent_faces decode": DocOnly(MENTION),
