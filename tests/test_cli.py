@@ -56,7 +56,7 @@ def test_check_prints_the_report(capsys):
     ["--circle-vertices", "33", "--check"],
     ["--bogus"],
     ["--out", "mirror.xyz"],
-    ["--out", "no/such/folder/mirror.obj"],
+    ["--out", "/dev/null/mirror.obj"],
     ["--circle-vertices", "8192", "--length-segments", "8192", "--out", "m.obj"],
     ["--thickness", "-0.1", "--out", "m.obj"],
     [],

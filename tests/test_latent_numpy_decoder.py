@@ -316,7 +316,7 @@ def test_decode_cli_writes_sheet(tmp_path):
     (["decode", "--out", "x.png", "--count", "0"], "--count"),
     (["decode", "--out", "x.png", "--boundary", "-1"], "--boundary"),
     (["decode", "--out", "x.png", "--decoder", "/nonexistent.npz"], "not found"),
-    (["decode", "--out", "/nonexistent/dir/x.png"], "does not exist"),
+    (["decode", "--out", "/dev/null/x.png"], "is a file, not a folder"),
     (["decode", "--out", "x.png", "--mode", "sphere"], "--mode"),
     (["decode"], "--out"),
     (["frobnicate"], "invalid choice"),
