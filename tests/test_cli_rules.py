@@ -439,8 +439,7 @@ def test_render_scripts_refuse(tmp_path: Path, inputs: Path, argv: list[str],
 
 def test_a_missing_output_folder_is_made_with_its_parents(tmp_path: Path) -> None:
     """One rule for every CLI (mkdir -p): `out/` and `runs/` are absent in a fresh clone."""
-    r = subprocess.run([sys.executable, "-m", "scurve_geom", "--out", "a/b/m.obj"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    r = run("scurve_geom", ["--out", "a/b/m.obj"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "a" / "b" / "m.obj").stat().st_size > 0
     assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["m.obj"]
