@@ -23,17 +23,24 @@ TINY = ModelConfig(z_dim=4, decoder="resup", dec_filters=(8, 6, 4), res_blocks=(
                    fc_channels=8, dropout=0.0)
 
 
+def _randomise_bn(decoder, *, affine=True):
+    """Give ``decoder``'s BatchNorm layers non-trivial statistics (and scale/shift), so a
+    fold that ignored one of them would show."""
+    with torch.no_grad():
+        for mod in decoder.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.3, 2.0)
+                if affine:
+                    mod.weight.uniform_(0.5, 1.5)
+                    mod.bias.uniform_(-0.3, 0.3)
+
+
 def _random_bn_file(tmp_path):
     """A tiny resup decoder with non-trivial BatchNorm statistics, exported (BN folded)."""
     torch.manual_seed(0)
     m = ConvAutoencoder(TINY)
-    with torch.no_grad():
-        for mod in m.decoder.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.5, 0.5)
-                mod.running_var.uniform_(0.3, 2.0)
-                mod.weight.uniform_(0.5, 1.5)
-                mod.bias.uniform_(-0.3, 0.3)
+    _randomise_bn(m.decoder)
     m.eval()
     path = tmp_path / "tiny.npz"
     export_decoder(m.decoder, path, meta={"train_config": {"model": TINY.to_dict()}})
@@ -181,11 +188,7 @@ def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path):
     cfg = ModelConfig(**{**TINY.to_dict(), "final": "upconv"})
     torch.manual_seed(3)
     m = ConvAutoencoder(cfg)
-    with torch.no_grad():
-        for mod in m.decoder.modules():
-            if isinstance(mod, torch.nn.BatchNorm2d):
-                mod.running_mean.uniform_(-0.5, 0.5)
-                mod.running_var.uniform_(0.3, 2.0)
+    _randomise_bn(m.decoder, affine=False)
     m.eval()
     export_decoder(m.decoder, tmp_path / "u.npz")
     dec = NumpyDecoder.load(tmp_path / "u.npz")
