@@ -113,9 +113,11 @@ def _build_parser() -> OneLineParser:
                    help="decoder channels (resup: one per stage, e.g. 96,64,32)")
     t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
     t.add_argument("--fc-channels", type=_positive_int(4096), help="resup: channels of the 6x6 map")
-    t.add_argument("--final", choices=["shuffle", "upconv"],
+    t.add_argument("--final", choices=["shuffle", "upconv", "bilinear"],
                    help="resup: last 2x step, shuffle (conv to 12 channels + pixel shuffle; "
-                        "the default) or upconv (nearest 2x + conv: no 2-px checkerboard); "
+                        "the default), upconv (nearest 2x + conv: no 2-px checkerboard) or "
+                        "bilinear (bilinear 2x + conv: no checkerboard, weaker images of "
+                        "low frequencies); "
                         "with --init-decoder, default the file's, and upconv from a shuffle "
                         "file starts from its least-squares fit")
     t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
@@ -130,6 +132,10 @@ def _build_parser() -> OneLineParser:
     t.add_argument("--adv-weight", type=_nonneg_float(1e6), default=0.0,
                    help="adversarial term (VQGAN's: patch discriminator, hinge loss): scale of "
                         "its adaptive weight (0: off, no discriminator)")
+    t.add_argument("--spectral-weight", type=_nonneg_float(1e6), default=0.0,
+                   help="weight of a term against upsampling-grid peaks: the reconstructions' "
+                        "excess peak at the decoder's grid frequencies over their targets' "
+                        "(mean log ratio, nats; 0: off)")
     t.add_argument("--adv-start", type=_nonneg_int(10**9), default=0, metavar="STEP",
                    help="optimiser step (counted over the whole run) from which the "
                         "adversarial term and the discriminator's training start")
@@ -289,6 +295,7 @@ def _cmd_train(a) -> None:
                       lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
                       edge_weight=a.edge_weight, adv_weight=a.adv_weight,
                       adv_start=a.adv_start, disc_lr=a.disc_lr,
+                      spectral_weight=a.spectral_weight,
                       disc_channels=a.disc_channels, disc_layers=a.disc_layers,
                       init_decoder=(None if a.init_decoder is None
                                     else str(Path(a.init_decoder).resolve())),

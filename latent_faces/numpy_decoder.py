@@ -14,7 +14,10 @@ Two decoder kinds (``header["decoder"]``):
   (header ``"final"``, format version 3) is either ``"shuffle"``, a 3 × 3 conv to 12
   channels and a 2× pixel shuffle (the only kind in version 2), or ``"upconv"``, nearest 2×
   upsampling and a 3 × 3 conv to 3 channels, which cannot paint a 2-px checkerboard on a flat
-  region (its four output parities share one kernel's taps; Odena et al. 2016).
+  region (its four output parities share one kernel's taps; Odena et al. 2016), or
+  ``"bilinear"``, the same conv after bilinear 2× upsampling (torch's ``align_corners=False``:
+  StyleGAN's [1, 3, 3, 1] / 4 filter per axis), which also damps nearest upsampling's images
+  of low frequencies near the output's Nyquist (issue 20's grid peaks).
 
 BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.training.export`).
 """
@@ -30,13 +33,15 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder", "conv3x3", "conv_transpose_s2",
-           "pixel_shuffle2", "upsample2", "upsample2_conv3x3"]
+           "pixel_shuffle2", "upsample2", "upsample2_bilinear", "upsample2_bilinear_conv3x3",
+           "upsample2_conv3x3"]
 
-# Written by export. Version 3 adds the resup decoder's "final" stage ("shuffle" | "upconv");
+# Written by export. Version 3 adds the resup decoder's "final" stage ("shuffle" | "upconv" |
+# "bilinear");
 # version 2 (resup always "shuffle", or Foster) and 1 (Foster only) are still read.
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
-FINAL_STAGES = ("shuffle", "upconv")
+FINAL_STAGES = ("shuffle", "upconv", "bilinear")
 
 
 def _leaky(x: np.ndarray, slope: float) -> np.ndarray:
@@ -177,6 +182,74 @@ def upsample2(x: np.ndarray) -> np.ndarray:
     bsz, h, wd, c = x.shape
     return np.broadcast_to(x[:, :, None, :, None], (bsz, h, 2, wd, 2, c)).reshape(
         bsz, 2 * h, 2 * wd, c)
+
+
+def upsample2_bilinear(x: np.ndarray) -> np.ndarray:
+    """Bilinear 2× upsampling of (B, H, W, C) → (B, 2H, 2W, C), float32.
+
+    torch ``interpolate(scale_factor=2, mode="bilinear", align_corners=False)``: output pixel
+    2i reads ``¼·x[i−1] + ¾·x[i]`` and 2i + 1 ``¾·x[i] + ¼·x[i+1]`` on each axis, the edge
+    pixel repeated beyond the border.
+    """
+    def axis(x: np.ndarray, ax: int) -> np.ndarray:
+        n = x.shape[ax]
+        prev = np.take(x, np.r_[0, 0:n - 1], axis=ax)
+        nxt = np.take(x, np.r_[1:n, n - 1], axis=ax)
+        three = np.float32(0.75) * x
+        even = three + np.float32(0.25) * prev
+        odd = three + np.float32(0.25) * nxt
+        out = np.stack([even, odd], axis=ax + 1)
+        shape = list(x.shape)
+        shape[ax] = 2 * n
+        return out.reshape(shape)
+
+    return axis(axis(np.asarray(x, np.float32), 1), 2)
+
+
+# Bilinear 2× then a 3 × 3 conv, away from the border: output 2i + p reads upsampled samples
+# 2i + p − 1 … 2i + p + 1, each a ¼ : ¾ mix of input samples i − 1 … i + 1.  _BILINEAR_TAPS[p,
+# d + 1, k] is the weight of input i + d in kernel tap k of parity p; so every output parity is a
+# 3 × 3 conv of the (edge-padded) input, and the four together are one conv to 4·C_out channels
+# and a pixel shuffle.
+_BILINEAR_TAPS = np.array([[[0.75, 0.25, 0.0], [0.25, 0.75, 0.75], [0.0, 0.0, 0.25]],
+                           [[0.25, 0.0, 0.0], [0.75, 0.75, 0.25], [0.0, 0.25, 0.75]]])
+
+
+def upsample2_bilinear_conv3x3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``conv3x3(upsample2_bilinear(x), w, b)``, computed at the input resolution.
+
+    One 3 × 3 conv of the edge-padded input to 4·C_out channels (the four output parities'
+    kernels, :data:`_BILINEAR_TAPS` applied to ``w``) and a pixel shuffle; the one-pixel
+    border of the output, where the conv's zero padding meets the upsampled image, is
+    recomputed from two-pixel strips of the upsampled image.  Fewer, wider matrix products
+    than the two-step form and no full-resolution copy of the input (timed against it in
+    ``bench/bench_decoder.py``).
+
+    Parameters
+    ----------
+    x : ndarray, (B, H, W, C_in) float32
+    w : ndarray, (C_in, 9·C_out) float32, in (c_in, ky, kx, c_out) order
+    b : ndarray, (C_out,) float32
+
+    Returns
+    -------
+    ndarray, (B, 2H, 2W, C_out) float32; equal to the two-step result up to float32 rounding
+    """
+    c_in = x.shape[3]
+    c_out = w.shape[1] // 9
+    k = np.einsum("adk,bel,iklc->idecab", _BILINEAR_TAPS, _BILINEAR_TAPS,
+                  w.reshape(c_in, 3, 3, c_out).astype(np.float64))
+    k12 = np.ascontiguousarray(k.reshape(c_in, 9 * 4 * c_out), np.float32)
+    xe = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+    out = pixel_shuffle2(conv3x3(xe, k12, np.repeat(b, 4))[:, 1:-1, 1:-1])
+    out = np.ascontiguousarray(out)
+    # The border: the true conv sees zeros beyond the upsampled image, not the edge pixels'
+    # continuation the low-resolution form assumes.
+    out[:, :1] = conv3x3(upsample2_bilinear(x[:, :2])[:, :2], w, b)[:, :1]
+    out[:, -1:] = conv3x3(upsample2_bilinear(x[:, -2:])[:, -2:], w, b)[:, -1:]
+    out[:, :, :1] = conv3x3(upsample2_bilinear(x[:, :, :2])[:, :, :2], w, b)[:, :, :1]
+    out[:, :, -1:] = conv3x3(upsample2_bilinear(x[:, :, -2:])[:, :, -2:], w, b)[:, :, -1:]
+    return out
 
 
 def pixel_shuffle2(x: np.ndarray) -> np.ndarray:
@@ -395,4 +468,6 @@ class NumpyDecoder:
                 h = _leaky(h + conv3x3(t, a[r + "w2"], a[r + "b2"]), s)
         if self.final == "upconv":
             return upsample2_conv3x3(h, a["out_w"], a["out_b"])
+        if self.final == "bilinear":
+            return upsample2_bilinear_conv3x3(h, a["out_w"], a["out_b"])
         return pixel_shuffle2(conv3x3(h, a["out_w"], a["out_b"]))

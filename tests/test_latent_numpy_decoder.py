@@ -20,6 +20,8 @@ from latent_faces.numpy_decoder import (
     pixel_shuffle2,
     resup_array_names,
     upsample2,
+    upsample2_bilinear,
+    upsample2_bilinear_conv3x3,
     upsample2_conv3x3,
 )
 
@@ -86,6 +88,44 @@ def test_upsample_then_conv_computed_at_low_resolution_matches_definition():
     assert np.abs(got - ref).max() < 1e-4
 
 
+def test_bilinear_upsample_matches_its_definition():
+    # torch's align_corners=False: output pixel centre (o + 0.5) / 2 - 0.5 in input pixels,
+    # linear weights, clamped at the border; here written out as a 1-D interpolation matrix.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 5, 4, 3)).astype(np.float32)
+
+    def matrix(n):
+        m = np.zeros((2 * n, n))
+        for o in range(2 * n):
+            c = np.clip((o + 0.5) / 2 - 0.5, 0, n - 1)
+            lo = int(np.floor(c))
+            hi = min(lo + 1, n - 1)
+            m[o, lo] += 1 - (c - lo)
+            m[o, hi] += c - lo
+        return m
+
+    ref = np.einsum("ai,bj,nijc->nabc", matrix(5), matrix(4), x)
+    got = upsample2_bilinear(x)
+    assert got.shape == (2, 10, 8, 3) and got.dtype == np.float32
+    assert np.abs(got - ref).max() < 1e-6
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 7, 4), (1, 1, 3, 2), (3, 2, 2, 5), (2, 12, 12, 8)])
+def test_bilinear_then_conv_computed_at_low_resolution_matches_definition(shape):
+    # The decoder's "bilinear" last stage runs as one conv to 4 * C_out channels of the
+    # edge-padded input plus a pixel shuffle, with the border recomputed: same numbers as
+    # upsampling first, on every pixel, border and tiny maps included.
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=shape).astype(np.float32)
+    w = rng.normal(size=(shape[3], 9 * 3)).astype(np.float32)
+    b = rng.normal(size=3).astype(np.float32)
+    ref = conv3x3(upsample2_bilinear(x), w, b)
+    got = upsample2_bilinear_conv3x3(x, w, b)
+    assert got.shape == ref.shape == (shape[0], 2 * shape[1], 2 * shape[2], 3)
+    assert got.dtype == np.float32
+    assert np.abs(got - ref).max() < 1e-4
+
+
 def test_upsample_and_pixel_shuffle_match_definitions():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(2, 3, 4, 8)).astype(np.float32)
@@ -116,7 +156,7 @@ def _write_random_resup(path, z_dim=6, stages=((10, 1), (8, 0)), drop=None, fina
                 arrs[f"s{i}_r{j}_w{t}"] = rng.normal(0, 0.2, (c, 9 * c))
                 arrs[f"s{i}_r{j}_b{t}"] = rng.normal(0, 0.1, c)
         c_in = c
-    n_out = 3 if final == "upconv" else 12
+    n_out = 3 if final in ("upconv", "bilinear") else 12
     arrs["out_w"], arrs["out_b"] = (rng.normal(0, 0.3, (c_in, 9 * n_out)),
                                     rng.normal(0, 0.1, n_out))
     arrs = {k: v.astype(np.float32) for k, v in arrs.items()}
@@ -143,11 +183,14 @@ def test_resup_decoder_file_decodes_and_is_validated(tmp_path):
         NumpyDecoder.load(_write_random_resup(tmp_path / "gone.npz", drop="s0_r0_w2"))
 
 
-def test_upconv_final_stage_decodes_by_its_definition(tmp_path):
-    # Format 3's "upconv" last stage: nearest 2x upsampling, then a 3x3 conv to RGB.
-    path = _write_random_resup(tmp_path / "u.npz", final="upconv", version=3)
+@pytest.mark.parametrize("final, last_up", [("upconv", upsample2),
+                                            ("bilinear", upsample2_bilinear)])
+def test_upconv_final_stage_decodes_by_its_definition(tmp_path, final, last_up):
+    # Format 3's "upconv" / "bilinear" last stage: nearest / bilinear 2x upsampling, then a
+    # 3x3 conv to RGB.
+    path = _write_random_resup(tmp_path / "u.npz", final=final, version=3)
     dec = NumpyDecoder.load(path)
-    assert dec.final == "upconv" and dec.image_size == 24
+    assert dec.final == final and dec.image_size == 24
     z = np.random.default_rng(0).normal(size=(2, 6)).astype(np.float32)
     got = dec.decode(z)
     # The same network step by step, through the definitions tested above.
@@ -162,14 +205,14 @@ def test_upconv_final_stage_decodes_by_its_definition(tmp_path):
     t = lrelu(conv3x3(h, a["s0_r0_w1"], a["s0_r0_b1"]))
     h = lrelu(h + conv3x3(t, a["s0_r0_w2"], a["s0_r0_b2"]))
     h = lrelu(conv3x3(upsample2(h), a["s1_conv_w"], a["s1_conv_b"]))
-    ref = 1 / (1 + np.exp(-conv3x3(upsample2(h), a["out_w"], a["out_b"])))
+    ref = 1 / (1 + np.exp(-conv3x3(last_up(h), a["out_w"], a["out_b"])))
     assert got.shape == ref.shape == (2, 24, 24, 3)
     assert np.abs(got - ref).max() <= 1e-5
     # Version 2 has no such stage; an unknown one is refused in any version.
     with pytest.raises(ValueError, match=r"v2up.npz.*final stage 'upconv'"):
         NumpyDecoder.load(_write_random_resup(tmp_path / "v2up.npz", final="upconv"))
-    with pytest.raises(ValueError, match=r"odd.npz.*final stage 'bilinear'"):
-        NumpyDecoder.load(_write_random_resup(tmp_path / "odd.npz", final="bilinear", version=3))
+    with pytest.raises(ValueError, match=r"odd.npz.*final stage 'bicubic'"):
+        NumpyDecoder.load(_write_random_resup(tmp_path / "odd.npz", final="bicubic", version=3))
     # The shuffle stage is the default in version 3 too, and version 2 files still load.
     v3 = NumpyDecoder.load(_write_random_resup(tmp_path / "v3.npz", final="shuffle", version=3))
     v2 = NumpyDecoder.load(_write_random_resup(tmp_path / "v2.npz"))

@@ -184,15 +184,16 @@ def test_cli_refusals(tmp_path, capsys, extra, msg):
     assert not (tmp_path / "o").exists()
 
 
-def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path):
-    cfg = ModelConfig(**{**TINY.to_dict(), "final": "upconv"})
+@pytest.mark.parametrize("final", ["upconv", "bilinear"])
+def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path, final):
+    cfg = ModelConfig(**{**TINY.to_dict(), "final": final})
     torch.manual_seed(3)
     m = ConvAutoencoder(cfg)
     _randomise_bn(m.decoder, affine=False)
     m.eval()
     export_decoder(m.decoder, tmp_path / "u.npz")
     dec = NumpyDecoder.load(tmp_path / "u.npz")
-    assert dec.header["format_version"] == 3 and dec.header["final"] == "upconv"
+    assert dec.header["format_version"] == 3 and dec.header["final"] == final
     z = np.random.default_rng(0).normal(0, 2, (5, 4)).astype(np.float32)
     with torch.no_grad():
         ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)
@@ -201,7 +202,8 @@ def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path):
     # from the border.
     with torch.no_grad():
         flat = torch.sigmoid(m.decoder.out(torch.nn.functional.interpolate(
-            torch.ones(1, 4, 12, 12), scale_factor=2, mode="nearest")))[0, :, 2:-2, 2:-2]
+            torch.ones(1, 4, 12, 12), scale_factor=2,
+            mode="nearest" if final == "upconv" else "bilinear")))[0, :, 2:-2, 2:-2]
     assert (flat - flat[:, :1, :1]).abs().max() <= 1e-6
 
 
@@ -287,3 +289,44 @@ def test_evaluate_grid_metric_finds_a_checkerboard_and_passes_real_faces():
     assert ok["grid_peak_ratio"] <= limit and ok["grid_excess_peaks"] == {}
     assert bad["grid_peak_ratio"] > limit and "48,48" in bad["grid_excess_peaks"]
     assert bad["grid_peak_at"] == [48, 48]
+
+
+def test_bilinear_stage_damps_the_images_nearest_upsampling_makes(tmp_path):
+    # A 6-cycle cosine on a 48 px map, upsampled to 96 px: nearest leaves an image of it at
+    # 48 - 6 = 42 cycles (the shipped decoder's worst grid peak). Nearest is the filter
+    # [1, 1] / 2, response cos(pi f / 96); bilinear is [1, 3, 3, 1] / 4, response cos³: the
+    # image's power falls by cos⁴(42 pi / 96) ≈ 1 / 690.
+    from latent_faces.numpy_decoder import upsample2, upsample2_bilinear
+
+    x = np.cos(2 * np.pi * 6 * (np.arange(48) + 0.5) / 48).astype(np.float32)
+    x = np.broadcast_to(x[None, :, None, None], (1, 48, 48, 1))
+    power = {f.__name__: np.abs(np.fft.fft(f(x)[0, :, 0, 0])) ** 2
+             for f in (upsample2, upsample2_bilinear)}
+    ratio = power["upsample2"][42] / power["upsample2_bilinear"][42]
+    assert ratio == pytest.approx(np.cos(np.pi * 42 / 96) ** -4, rel=0.02)
+    # ...while the cosine itself passes almost unchanged (≥ 0.9 of its power).
+    assert power["upsample2_bilinear"][6] > 0.9 * power["upsample2"][6]
+
+
+def test_an_upconv_run_starts_a_bilinear_one_with_its_weights(tmp_path):
+    from latent_faces.cli import main
+
+    _, path = _random_bn_file(tmp_path)
+    up, bil = tmp_path / "up", tmp_path / "bil"
+    args = [a for a in _args(path)]
+    assert main(["train", "--out", str(up), "--epochs", "1", "--final", "upconv", *args]) == 0
+    args[args.index("--freeze-decoder-steps") + 1] = "100"  # nothing moves: compare weights
+    assert main(["train", "--out", str(bil), "--epochs", "1", "--final", "bilinear", "--init",
+                 str(up / "checkpoint.pt"), *args]) == 0
+    u, b = read_checkpoint(up / "checkpoint.pt"), read_checkpoint(bil / "checkpoint.pt")
+    assert b["config"]["model"]["final"] == "bilinear"
+    for k in u["model"]:
+        if k.startswith("decoder."):
+            assert torch.equal(u["model"][k], b["model"][k]), k
+    dec = NumpyDecoder.load(bil / "decoder.npz")
+    assert dec.final == "bilinear"
+    # --init-decoder from the upconv file: the same conv, loaded as is.
+    assert main(["train", "--out", str(tmp_path / "b2"), "--epochs", "1", "--final", "bilinear",
+                 *_args(up / "decoder.npz")]) == 0
+    d2 = NumpyDecoder.load(tmp_path / "b2" / "decoder.npz")
+    assert np.array_equal(d2.a["out_w"], NumpyDecoder.load(up / "decoder.npz").a["out_w"])

@@ -64,6 +64,9 @@ class TrainConfig:
     # ``freeze_decoder_steps`` optimiser steps (the encoder learns to use it).
     init_decoder: str | None = None
     freeze_decoder_steps: int = 0
+    # Grid-spectrum term (spectral.py): weight of the reconstructions' excess peaks at the
+    # decoder's upsampling frequencies over their targets', 0 = off.
+    spectral_weight: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)

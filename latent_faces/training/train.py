@@ -41,6 +41,7 @@ from .checkpoints import (
 from .data import ImageFolderStream, synthetic_split
 from .export import export_decoder
 from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
+from .spectral import grid_excess_loss
 from .tasks import TASKS, corrupt
 from .warmstart import load_decoder_file, shuffle_to_upconv
 
@@ -49,7 +50,8 @@ __all__ = ["lr_at", "train"]
 LOG_CSV = "loss.csv"
 LOG_FIELDS = ["epoch", "step", "images", "train_loss", "train_recon", "train_kl",
               "test_loss", "test_recon", "test_kl", "seconds", "images_per_s", "skipped",
-              "lr", "cpu_seconds", "train_g_loss", "train_d_loss", "adv_lambda"]
+              "lr", "cpu_seconds", "train_g_loss", "train_d_loss", "adv_lambda",
+              "train_spectral"]
 
 
 def lr_at(cfg: TrainConfig, epoch: int) -> float:
@@ -220,10 +222,11 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
     if not resume and cfg.init is not None:
         init = read_checkpoint(cfg.init)
         state = init["model"]
-        if (cfg.model.final == "upconv"
+        if (cfg.model.final != "shuffle"
                 and init["config"]["model"].get("final", "shuffle") == "shuffle"
                 and "decoder.out.weight" in state):
-            # A pixel-shuffle run starts an upconv one: its last stage's least-squares fit.
+            # A pixel-shuffle run starts an upconv (or bilinear) one: its last stage's
+            # least-squares fit.
             state = dict(state)
             state["decoder.out.weight"], state["decoder.out.bias"] = shuffle_to_upconv(
                 state["decoder.out.weight"], state["decoder.out.bias"])
@@ -240,6 +243,17 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         if resume and "disc" in ck:
             disc.load_state_dict(ck["disc"])
             d_opt.load_state_dict(ck["disc_optimizer"])
+        elif not resume and cfg.init is not None and "disc" in init:
+            # A fine-tune arm from an adversarial run keeps its trained discriminator: a new
+            # one would start from scratch against a sharp decoder (the warm-up VQGAN avoids).
+            try:
+                disc.load_state_dict(init["disc"])
+            except RuntimeError as e:
+                raise ValueError(f"{cfg.init}: its discriminator does not fit --disc-channels/"
+                                 f"--disc-layers ({str(e).splitlines()[0]})") from None
+            d_opt.load_state_dict(init["disc_optimizer"])
+            for g in d_opt.param_groups:
+                g["lr"] = cfg.disc_lr
         disc.train()
     write_text_atomically(out / "config.json", json.dumps(cfg.to_dict(), indent=1))
     data = _Data(cfg)
@@ -256,6 +270,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         skipped_before = data.skipped_train()
         sums = np.zeros(3)
         adv_sums = np.zeros(3)  # generator loss, discriminator loss, λ
+        spec_sum = 0.0
         n = n_adv = 0
         t0 = time.perf_counter()
         bar = tqdm(data.batches(epoch), total=data.batches_per_epoch(),
@@ -283,6 +298,10 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
                 # the adversarial gradient to the reconstruction's there.
                 lam = adaptive_weight(loss, g_loss, last_layer(model.decoder), cfg.adv_weight)
                 objective = loss + lam * g_loss
+            if cfg.spectral_weight:
+                spec = grid_excess_loss(recon, y, cfg.model.base)
+                objective = objective + cfg.spectral_weight * spec
+                spec_sum += spec.item() * len(x)
             opt.zero_grad(set_to_none=True)
             objective.backward()
             opt.step()
@@ -308,7 +327,8 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
         rows.append(dict(zip(LOG_FIELDS, [epoch + 1, step, n, *(sums / n), *test,
                                           round(dt, 2), round(n / dt, 1), skipped, lr,
                                           round(cpu, 2),
-                                          *(adv_sums / n_adv if n_adv else ["", "", ""])],
+                                          *(adv_sums / n_adv if n_adv else ["", "", ""]),
+                                          spec_sum / n if cfg.spectral_weight else ""],
                                  strict=True)))
         session["end_epoch"] = epoch + 1
         session["cpu_seconds"] = round(session["cpu_seconds"] + cpu, 2)
@@ -338,7 +358,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
 def _write_log(out: Path, rows: list[dict]) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, LOG_FIELDS)
+            w = csv.DictWriter(f, LOG_FIELDS, restval="")  # older runs' rows lack new columns
             w.writeheader()
             w.writerows(rows)
 

@@ -90,7 +90,8 @@ def load_decoder_file(decoder: ResUpDecoder, path: str | Path) -> dict:
             load(rb.conv1, f"s{i}_r{j}_w1", f"s{i}_r{j}_b1")
             load(rb.conv2, f"s{i}_r{j}_w2", f"s{i}_r{j}_b2")
     file_final = str(dec.header.get("final", "shuffle"))
-    if file_final == decoder.cfg.final:
+    if file_final == decoder.cfg.final or {file_final, decoder.cfg.final} == {"upconv", "bilinear"}:
+        # upconv and bilinear differ only in the upsampling before the same 3 × 3 conv.
         load(decoder.out, "out_w", "out_b")
     elif file_final == "shuffle":
         c_in = decoder.out.in_channels
