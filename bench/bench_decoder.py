@@ -10,6 +10,10 @@ conv as 9 matmuls, one per kernel tap, added at their shifts, and LeakyReLU by `
 Its code is frozen below.  ``current`` is :meth:`latent_faces.NumpyDecoder.decode`. Both are
 timed alternately, best of ``--repeats``, so load from other processes hits both alike; the
 run is reported with the numpy version, the BLAS thread setting and the load average.
+
+Also timed (issue 20): the ``"bilinear"`` last stage on its own, 16 maps of 48 × 48 × 32 to
+96 × 96 RGB, as :func:`~latent_faces.numpy_decoder.upsample2_bilinear_conv3x3` computes it
+against its two-step definition (bilinear upsampling materialised, then the 3 × 3 conv).
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from timing import best_of, write_result
 
 from latent_faces import load_shipped_decoder, sample_latents
-from latent_faces.numpy_decoder import NumpyDecoder, pixel_shuffle2, upsample2
+from latent_faces.numpy_decoder import (
+    NumpyDecoder,
+    conv3x3,
+    pixel_shuffle2,
+    upsample2,
+    upsample2_bilinear,
+    upsample2_bilinear_conv3x3,
+)
 
 # ---------------------------------------------------------------- the per-tap baseline (frozen)
 
@@ -86,6 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(a.repeats):  # alternate, so both see the same machine load
         times["per-tap"] = min(times["per-tap"], best_of(lambda: decode_per_tap(dec, z), 1))
         times["current"] = min(times["current"], best_of(lambda: dec.decode(z), 1))
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(a.count, 48, 48, 32)).astype(np.float32)
+    w = rng.normal(0, 0.1, (32, 27)).astype(np.float32)
+    b = np.zeros(3, np.float32)
+    stage = {"two-step": float("inf"), "low-res": float("inf")}
+    for _ in range(a.repeats):
+        stage["two-step"] = min(stage["two-step"],
+                                best_of(lambda: conv3x3(upsample2_bilinear(h), w, b), 1))
+        stage["low-res"] = min(stage["low-res"],
+                               best_of(lambda: upsample2_bilinear_conv3x3(h, w, b), 1))
     result = {
         "what": f"decode {a.count} faces, shipped weights, best of {a.repeats}",
         "numpy": np.__version__, "python": platform.python_version(),
@@ -95,11 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         "current_ms": round(1000 * times["current"], 1),
         "speedup": round(times["per-tap"] / times["current"], 2),
         "max_abs_diff": float(np.abs(cur_img - base_img).max()),
+        "bilinear_stage_two_step_ms": round(1000 * stage["two-step"], 1),
+        "bilinear_stage_ms": round(1000 * stage["low-res"], 1),
+        "bilinear_stage_speedup": round(stage["two-step"] / stage["low-res"], 2),
     }
     print(f"numpy {result['numpy']}, OPENBLAS_NUM_THREADS={result['OPENBLAS_NUM_THREADS']}, "
           f"load {result['load_average_1min']}: decode {a.count} faces: per-tap (baseline) "
           f"{result['per_tap_ms']} ms, current {result['current_ms']} ms, "
-          f"{result['speedup']}x; max abs difference {result['max_abs_diff']:.1e}")
+          f"{result['speedup']}x; max abs difference {result['max_abs_diff']:.1e}; "
+          f"bilinear last stage: two-step {result['bilinear_stage_two_step_ms']} ms, "
+          f"low-res {result['bilinear_stage_ms']} ms, {result['bilinear_stage_speedup']}x")
     write_result("decoder", result, a.json)
     return 0
 

@@ -72,6 +72,11 @@ Entry = Run | Synopsis | Covered | DocOnly
 ARMS = ("tests/test_latent_warmstart.py", "a record of hours of training; the test trains the "
         "same options through the CLI at a few dozen images, and resumes")
 
+ARMS18 = ("tests/test_latent_spectral_term.py",
+          "a record of hours of training; the test trains --spectral-weight, --init from an "
+          "adversarial run (its discriminator carried) and --final bilinear (with "
+          "tests/test_latent_warmstart.py) through the CLI at a few dozen images")
+
 # ----------------------------------------------------------------------------- scales
 # Renders: a 64x36 picture at one sample shows the same scene code, flags and outputs.
 R640 = (("--resolution 640 360", "--resolution 64 36"),)
@@ -403,8 +408,16 @@ COMMANDS: dict[str, Entry] = {
     "--init-decoder latent_faces/weights/vae_synthetic.npz --freeze-decoder-steps 1000000 "
     "--n-train 30000 --n-test 500 --epoch-size 4000 --epochs 20 --batch-size 32 --lr 1e-3 "
     "--seed 0 --threads 1 --quiet": Covered(*ARMS),
-    "python -m latent_faces train --out $RUNS/a_up_adv01 --resume --epochs 100 --threads 1 "
-    "--quiet": Covered(*ARMS),
+    # Issue 20, session 18: the spectral term, the bilinear last stage, --init carrying the
+    # discriminator and the refitted prior.
+    "python -m latent_faces train --out $RUNS/c_spec300 $B --final upconv --init "
+    "$RUNS/a_up_adv01/ckpt_e14.pt --seed 1 --spectral-weight 300": Covered(*ARMS18),
+    "python -m latent_faces train --out $RUNS/e_bil_adv01 $B --final bilinear --init "
+    "$RUNS/a_up_adv01/ckpt_e14.pt --seed 1": Covered(*ARMS18),
+    "python -m latent_faces train --out $RUNS/f_bil_spec100 $B --final bilinear --init "
+    "$RUNS/e_bil_adv01/ckpt_e4.pt --seed 2 --spectral-weight 100": Covered(*ARMS18),
+    "python -m latent_faces evaluate $RUNS/NAME --out $RUNS/NAME/eval/fp5000 --fit-prior 5000":
+        Covered(*ARMS18),
     "python -m latent_faces {train,decode,export,evaluate,faces,study}":
         Synopsis("python -m latent_faces"),
     "python -m latent_faces decode": DocOnly(MENTION),
