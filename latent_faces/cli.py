@@ -23,6 +23,7 @@ from scurve_geom.cli_common.signals import cli_main
 from scurve_geom.cli_common.usage import OneLineParser, UsageError, bounded_float, bounded_int
 
 from . import NumpyDecoder, sample_latents, shipped_decoder_path
+from .numpy_decoder import FINAL_STAGES
 from .sheet import save_png
 from .training.synth import generate_faces
 
@@ -113,7 +114,7 @@ def _build_parser() -> OneLineParser:
                    help="decoder channels (resup: one per stage, e.g. 96,64,32)")
     t.add_argument("--res-blocks", type=_int_list, help="resup: residual blocks per stage")
     t.add_argument("--fc-channels", type=_positive_int(4096), help="resup: channels of the 6x6 map")
-    t.add_argument("--final", choices=["shuffle", "upconv", "bilinear"],
+    t.add_argument("--final", choices=FINAL_STAGES,
                    help="resup: last 2x step, shuffle (conv to 12 channels + pixel shuffle; "
                         "the default), upconv (nearest 2x + conv: no 2-px checkerboard) or "
                         "bilinear (bilinear 2x + conv: no checkerboard, weaker images of "

@@ -41,6 +41,7 @@ __all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder", "conv3x3", "co
 # version 2 (resup always "shuffle", or Foster) and 1 (Foster only) are still read.
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
+# The resup decoder's last 2× step (also the training side's ModelConfig.final choices).
 FINAL_STAGES = ("shuffle", "upconv", "bilinear")
 
 

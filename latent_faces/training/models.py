@@ -30,11 +30,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..numpy_decoder import FINAL_STAGES
+
 __all__ = ["ConvAutoencoder", "Decoder", "Encoder", "ModelConfig", "ResUpDecoder", "kl_divergence",
            "loss_terms", "to_images", "to_tensor"]
 
-# The resup decoder's last 2× step (ModelConfig.final; the numpy decoder's FINAL_STAGES).
-FINAL_STAGES = ("shuffle", "upconv", "bilinear")
 
 
 @dataclass

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["GRID_TOLERANCE", "HELDOUT_NEGATIVES", "TRAIN_NEGATIVES", "PixelPCA", "diversity",
-           "grid_peaks", "make_negatives", "mean_power_spectrum", "precision_recall", "sharpness"]
+__all__ = ["GRID_TOLERANCE", "HELDOUT_NEGATIVES", "PEAK_RING", "TRAIN_NEGATIVES", "PixelPCA",
+           "diversity", "grid_frequencies", "grid_peaks", "make_negatives", "mean_power_spectrum",
+           "precision_recall", "sharpness"]
 
 
 # ---------------------------------------------------------------- numpy corruptions (negatives)
@@ -221,6 +222,24 @@ def mean_power_spectrum(images: np.ndarray) -> np.ndarray:
 GRID_TOLERANCE = 1.5
 
 
+# Offsets of the ring a peak is compared with: 2 bins away (the Hann window spreads a pure
+# tone over ±1 bin).
+PEAK_RING = tuple((dv, du) for dv in range(-2, 3) for du in range(-2, 3)
+                  if max(abs(dv), abs(du)) == 2)
+
+
+def grid_frequencies(size: int, fundamental: int) -> list[tuple[int, int]]:
+    """Every grid frequency (v, u) of ``size`` px images other than (0, 0), each once.
+
+    Multiples of ``fundamental`` cycles per image on both axes, ``0 ≤ v ≤ size/2``,
+    ``-size/2 < u ≤ size/2``; on the rows v = 0 and v = size/2, (v, -u) mirrors (v, u) for a
+    real image, so only u ≥ 0 is kept there.  129 frequencies for 96 px and fundamental 6.
+    """
+    ks = range(0, size // 2 + 1, fundamental)
+    return [(v, u) for v in ks for u in sorted({*ks, *(-k for k in ks if 2 * k < size)})
+            if (v, u) != (0, 0) and not (2 * v in (0, size) and u < 0)]
+
+
 def grid_peaks(spectrum: np.ndarray, fundamental: int) -> dict[tuple[int, int], float]:
     """How far the spectrum stands out at the frequencies of an upsampling grid.
 
@@ -245,13 +264,8 @@ def grid_peaks(spectrum: np.ndarray, fundamental: int) -> dict[tuple[int, int], 
         spreads a pure tone over ±1 bin). About 1 where the spectrum is smooth.
     """
     s = spectrum.shape[0]
-    ks = range(0, s // 2 + 1, fundamental)
-    ring = [(dv, du) for dv in range(-2, 3) for du in range(-2, 3) if max(abs(dv), abs(du)) == 2]
     out = {}
-    for v in ks:
-        for u in sorted({*ks, *(-k for k in ks if 2 * k < s)}):
-            if (v, u) == (0, 0) or (2 * v in (0, s) and u < 0):  # (v, -u) mirrors (v, u)
-                continue
-            around = np.mean([spectrum[(v + dv) % s, (u + du) % s] for dv, du in ring])
-            out[(v, u)] = float(spectrum[v % s, u % s] / around)
+    for v, u in grid_frequencies(s, fundamental):
+        around = np.mean([spectrum[(v + dv) % s, (u + du) % s] for dv, du in PEAK_RING])
+        out[(v, u)] = float(spectrum[v % s, u % s] / around)
     return out

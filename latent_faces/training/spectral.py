@@ -24,28 +24,21 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .score import PEAK_RING, grid_frequencies
+
 __all__ = ["batch_power_spectrum", "grid_excess_loss", "grid_indices"]
 
 
 def grid_indices(size: int, fundamental: int) -> tuple[np.ndarray, np.ndarray]:
-    """The grid frequencies ``score.grid_peaks`` measures, as FFT indices.
+    """:func:`~.score.grid_frequencies` as FFT indices (``-k`` wrapped to ``size - k``).
 
     Returns
     -------
     v, u : ndarray, (F,) int64
-        Row and column FFT indices (``-k`` wrapped to ``size - k``) of every multiple of
-        ``fundamental`` cycles per image on both axes, (0, 0) and mirrored duplicates
-        excluded; ``F`` = 129 for 96 px and fundamental 6.
+        Row and column indices, in ``grid_frequencies``' order.
     """
-    ks = range(0, size // 2 + 1, fundamental)
-    vs, us = [], []
-    for v in ks:
-        for u in sorted({*ks, *(-k for k in ks if 2 * k < size)}):
-            if (v, u) == (0, 0) or (2 * v in (0, size) and u < 0):
-                continue
-            vs.append(v % size)
-            us.append(u % size)
-    return np.asarray(vs, np.int64), np.asarray(us, np.int64)
+    f = np.asarray(grid_frequencies(size, fundamental), np.int64) % size
+    return f[:, 0], f[:, 1]
 
 
 def batch_power_spectrum(images: torch.Tensor) -> torch.Tensor:
@@ -70,8 +63,7 @@ def batch_power_spectrum(images: torch.Tensor) -> torch.Tensor:
 
 def _peaks(power: torch.Tensor, v: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     s = power.shape[0]
-    ring = [(dv, du) for dv in range(-2, 3) for du in range(-2, 3) if max(abs(dv), abs(du)) == 2]
-    around = torch.stack([power[(v + dv) % s, (u + du) % s] for dv, du in ring]).mean(0)
+    around = torch.stack([power[(v + dv) % s, (u + du) % s] for dv, du in PEAK_RING]).mean(0)
     return power[v, u] / around.clamp_min(1e-12)
 
 
