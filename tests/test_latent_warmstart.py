@@ -291,7 +291,7 @@ def test_evaluate_grid_metric_finds_a_checkerboard_and_passes_real_faces():
     assert bad["grid_peak_at"] == [48, 48]
 
 
-def test_bilinear_stage_damps_the_images_nearest_upsampling_makes(tmp_path):
+def test_bilinear_stage_damps_the_images_nearest_upsampling_makes():
     # A 6-cycle cosine on a 48 px map, upsampled to 96 px: nearest leaves an image of it at
     # 48 - 6 = 42 cycles (the shipped decoder's worst grid peak). Nearest is the filter
     # [1, 1] / 2, response cos(pi f / 96); bilinear is [1, 3, 3, 1] / 4, response cos³: the
