@@ -62,18 +62,32 @@ def _conv3x3_per_tap(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def decode_per_tap(dec: NumpyDecoder, z: np.ndarray) -> np.ndarray:
-    """The ``resup`` decode of issue 10 (the baseline), same arrays as ``dec``."""
+    """The ``resup`` decode of issue 10 (the baseline), same arrays as ``dec``: upsampling
+    materialised, every 3 × 3 conv per tap.  Issue 10's files ended in a pixel shuffle; for
+    the later last stages and the refinement (format versions 3 and 4) the baseline applies
+    the same method to their definitions."""
     a, s = dec.a, dec.slope
+    up = {"nearest": upsample2, "bilinear": upsample2_bilinear}
     h = _leaky_where(z @ dec.fc_w + dec.fc_b, s)
     h = np.ascontiguousarray(
         h.reshape(len(z), dec.base_channels, dec.base, dec.base).transpose(0, 2, 3, 1))
     for i, st in enumerate(dec.stages):
-        h = _leaky_where(_conv3x3_per_tap(upsample2(h), a[f"s{i}_conv_w"], a[f"s{i}_conv_b"]), s)
+        h = _leaky_where(_conv3x3_per_tap(up[dec.upsample](h), a[f"s{i}_conv_w"],
+                                          a[f"s{i}_conv_b"]), s)
         for j in range(int(st["res_blocks"])):
             r = f"s{i}_r{j}_"
             t = _leaky_where(_conv3x3_per_tap(h, a[r + "w1"], a[r + "b1"]), s)
             h = _leaky_where(h + _conv3x3_per_tap(t, a[r + "w2"], a[r + "b2"]), s)
-    h = pixel_shuffle2(_conv3x3_per_tap(h, a["out_w"], a["out_b"]))
+    if dec.final == "shuffle":
+        h = pixel_shuffle2(_conv3x3_per_tap(h, a["out_w"], a["out_b"]))
+    else:
+        h = _conv3x3_per_tap(np.ascontiguousarray(
+            up["nearest" if dec.final == "upconv" else "bilinear"](h)), a["out_w"], a["out_b"])
+    if dec.refine:
+        t = _leaky_where(_conv3x3_per_tap(np.ascontiguousarray(_leaky_where(h, s)),
+                                          a["refine_w1"], a["refine_b1"]), s)
+        h = h[..., :3] + _conv3x3_per_tap(np.ascontiguousarray(t), a["refine_w2"],
+                                          a["refine_b2"])
     e = np.exp(-np.abs(h))
     return np.where(h >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.float32, copy=False)
 
@@ -109,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                                best_of(lambda: upsample2_bilinear_conv3x3(h, w, b), 1))
     result = {
         "what": f"decode {a.count} faces, shipped weights, best of {a.repeats}",
+        "decoder": {"final": dec.final, "upsample": dec.upsample, "refine": dec.refine},
         "numpy": np.__version__, "python": platform.python_version(),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "(unset)"),
         "load_average_1min": round(os.getloadavg()[0], 2),

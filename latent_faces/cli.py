@@ -23,7 +23,7 @@ from scurve_geom.cli_common.signals import cli_main
 from scurve_geom.cli_common.usage import OneLineParser, UsageError, bounded_float, bounded_int
 
 from . import NumpyDecoder, sample_latents, shipped_decoder_path
-from .numpy_decoder import FINAL_STAGES
+from .numpy_decoder import FINAL_STAGES, MAX_REFINE, UPSAMPLERS
 from .sheet import save_png
 from .training.synth import generate_faces
 
@@ -121,6 +121,14 @@ def _build_parser() -> OneLineParser:
                         "low frequencies); "
                         "with --init-decoder, default the file's, and upconv from a shuffle "
                         "file starts from its least-squares fit")
+    t.add_argument("--upsample", choices=UPSAMPLERS,
+                   help="resup: how the stages double their input, nearest (the default) or "
+                        "bilinear; with --init-decoder, default the file's")
+    t.add_argument("--refine", type=_nonneg_int(MAX_REFINE), metavar="CHANNELS",
+                   help="resup with --final upconv/bilinear: add a full-resolution refinement "
+                        "of CHANNELS channels (0: none, the default), started so the decoder "
+                        "decodes as before; --init and --init-decoder grow one from a run or "
+                        "file without it")
     t.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
                    help="cosine: lr → lr-min over --lr-horizon epochs, then lr-min")
     t.add_argument("--lr-min", type=_nonneg_float(1.0), default=0.0)
@@ -137,6 +145,10 @@ def _build_parser() -> OneLineParser:
                    help="weight of a term against upsampling-grid peaks: the reconstructions' "
                         "excess peak at the decoder's grid frequencies over their targets' "
                         "(mean log ratio, nats; 0: off)")
+    t.add_argument("--adv-prior-samples", action="store_true",
+                   help="the adversarial term and the discriminator also see decodes of "
+                        "latents drawn from the batch's own Gaussian (the faces the export's "
+                        "fitted prior draws), not only reconstructions")
     t.add_argument("--adv-start", type=_nonneg_int(10**9), default=0, metavar="STEP",
                    help="optimiser step (counted over the whole run) from which the "
                         "adversarial term and the discriminator's training start")
@@ -191,6 +203,9 @@ def _build_parser() -> OneLineParser:
                    help="without --decoder: as for export")
     v.add_argument("--n-samples", type=_positive_int(100_000), default=100)
     v.add_argument("--seed", type=SEED, default=0)
+    v.add_argument("--draws", type=_positive_int(20), default=1, metavar="K",
+                   help="evaluate K latent draws (seeds SEED ... SEED+K-1) and judge the "
+                        "targets on their means; targets.md shows each metric's range")
     v.add_argument("--threads", type=THREADS, default=1)
 
     f = sub.add_parser("faces", help="contact sheet of synthetic training faces")
@@ -259,6 +274,8 @@ def _cmd_train(a) -> None:
         raise UsageError(f"--resume: no checkpoint in {out}")
     if a.init is not None and not Path(a.init).is_file():
         raise UsageError(f"--init: checkpoint not found: {a.init}")
+    if a.adv_prior_samples and not a.adv_weight and not a.resume:
+        raise UsageError("--adv-prior-samples needs an adversarial term (--adv-weight > 0)")
     if a.init_decoder is not None:
         try:
             NumpyDecoder.load(a.init_decoder)
@@ -277,13 +294,15 @@ def _cmd_train(a) -> None:
         arch.setdefault("dec_filters", (96, 64, 32))
         arch.setdefault("res_blocks", (1,) * len(arch["dec_filters"]))
     try:
-        if a.final is not None and a.init_decoder is None:
-            arch["final"] = a.final
+        if a.init_decoder is None:
+            for k in ("final", "upsample", "refine"):
+                if getattr(a, k) is not None:
+                    arch[k] = getattr(a, k)
         model = ModelConfig(z_dim=a.z_dim, variational=pre.pop("variational"),
                             leaky_slope=a.leaky_slope, dropout=a.dropout, decoder=a.decoder,
                             **arch)
         if a.init_decoder is not None:
-            model = decoder_model_config(a.init_decoder, model, a.final)
+            model = decoder_model_config(a.init_decoder, model, a.final, a.upsample, a.refine)
     except ValueError as e:
         raise UsageError(f"--init-decoder: {e}" if a.init_decoder else str(e)) from None
     for k in ("recon_loss", "r_loss_factor", "kl_weight"):
@@ -296,6 +315,7 @@ def _cmd_train(a) -> None:
                       lr_horizon=a.lr_horizon or 0, epoch_size=a.epoch_size or 0,
                       edge_weight=a.edge_weight, adv_weight=a.adv_weight,
                       adv_start=a.adv_start, disc_lr=a.disc_lr,
+                      adv_prior_samples=a.adv_prior_samples,
                       spectral_weight=a.spectral_weight,
                       disc_channels=a.disc_channels, disc_layers=a.disc_layers,
                       init_decoder=(None if a.init_decoder is None
@@ -367,7 +387,7 @@ def _cmd_evaluate(a) -> None:
         with _made_folder(out):
             res = evaluate_run(run, a.out, decoder=a.decoder, fit_prior=a.fit_prior,
                                n_samples=a.n_samples, seed=a.seed, threads=a.threads,
-                               temperature=a.temperature)
+                               temperature=a.temperature, draws=a.draws)
     except ValueError as e:
         raise UsageError(str(e)) from None
     print(targets_markdown(res))

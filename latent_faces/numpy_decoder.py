@@ -17,7 +17,11 @@ Two decoder kinds (``header["decoder"]``):
   region (its four output parities share one kernel's taps; Odena et al. 2016), or
   ``"bilinear"``, the same conv after bilinear 2× upsampling (torch's ``align_corners=False``:
   StyleGAN's [1, 3, 3, 1] / 4 filter per axis), which also damps nearest upsampling's images
-  of low frequencies near the output's Nyquist (issue 20's grid peaks).
+  of low frequencies near the output's Nyquist (issue 20's grid peaks).  Format version 4
+  adds ``"upsample"`` (the stages' 2× steps, ``"nearest"`` or ``"bilinear"``) and
+  ``"refine"``: with R > 0 channels, the last conv gives 3 + R channels and a
+  full-resolution block, conv3x3(LeakyReLU(·)) to R channels → LeakyReLU → conv3x3 to 3, is
+  added to the first three (the RGB logits).
 
 BatchNorm is folded into the conv before it at export time (:mod:`latent_faces.training.export`).
 """
@@ -32,17 +36,23 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "READABLE_VERSIONS", "NumpyDecoder", "conv3x3", "conv_transpose_s2",
+__all__ = ["FINAL_STAGES", "FORMAT_VERSION", "MAX_REFINE", "READABLE_VERSIONS", "UPSAMPLERS",
+           "NumpyDecoder", "conv3x3", "conv_transpose_s2",
            "pixel_shuffle2", "upsample2", "upsample2_bilinear", "upsample2_bilinear_conv3x3",
            "upsample2_conv3x3"]
 
-# Written by export. Version 3 adds the resup decoder's "final" stage ("shuffle" | "upconv" |
-# "bilinear");
-# version 2 (resup always "shuffle", or Foster) and 1 (Foster only) are still read.
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+# Written by export. Version 4 adds the resup decoder's "upsample" ("nearest" | "bilinear")
+# and "refine" (channels of a full-resolution refinement, 0: none); version 3 its "final"
+# stage ("shuffle" | "upconv" | "bilinear"); version 2 (resup always "shuffle", or Foster)
+# and 1 (Foster only) are still read.
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 # The resup decoder's last 2× step (also the training side's ModelConfig.final choices).
 FINAL_STAGES = ("shuffle", "upconv", "bilinear")
+# How the resup stages double their input (header "upsample", format version 4).
+UPSAMPLERS = ("nearest", "bilinear")
+# Largest full-resolution refinement (header "refine", format version 4), in channels.
+MAX_REFINE = 64
 
 
 def _leaky(x: np.ndarray, slope: float) -> np.ndarray:
@@ -264,14 +274,18 @@ def pixel_shuffle2(x: np.ndarray) -> np.ndarray:
         bsz, 2 * h, 2 * wd, c)
 
 
-def resup_array_names(stages: list[dict]) -> list[str]:
-    """Names of the arrays of a ``resup`` decoder with the given stages, in decode order."""
+def resup_array_names(stages: list[dict], refine: int = 0) -> list[str]:
+    """Names of the arrays of a ``resup`` decoder with the given stages and refinement
+    width, in decode order."""
     names = ["fc_w", "fc_b"]
     for i, st in enumerate(stages):
         names += [f"s{i}_conv_w", f"s{i}_conv_b"]
         for j in range(int(st["res_blocks"])):
             names += [f"s{i}_r{j}_{t}" for t in ("w1", "b1", "w2", "b2")]
-    return [*names, "out_w", "out_b"]
+    names += ["out_w", "out_b"]
+    if refine:
+        names += ["refine_w1", "refine_b1", "refine_w2", "refine_b2"]
+    return names
 
 
 class NumpyDecoder:
@@ -310,6 +324,8 @@ class NumpyDecoder:
         else:
             self.stages = [dict(s) for s in header["stages"]]
             self.final = str(header.get("final", "shuffle"))
+            self.upsample = str(header.get("upsample", "nearest"))
+            self.refine = int(header.get("refine", 0))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NumpyDecoder:
@@ -398,7 +414,17 @@ class NumpyDecoder:
         if final not in FINAL_STAGES or (final != "shuffle" and header["format_version"] < 3):
             raise ValueError(f"{path}: unknown final stage {final!r} for format version "
                              f"{header['format_version']}")
-        cls._check_listed(path, header, files, resup_array_names(stages))
+        upsample, refine = header.get("upsample", "nearest"), header.get("refine", 0)
+        if header["format_version"] < 4 and ("upsample" in header or "refine" in header):
+            raise ValueError(f"{path}: 'upsample' and 'refine' need format version 4, the "
+                             f"header says {header['format_version']}")
+        if upsample not in UPSAMPLERS:
+            raise ValueError(f"{path}: unknown upsampling {upsample!r}")
+        if (not isinstance(refine, int) or not 0 <= refine <= MAX_REFINE
+                or (refine and final == "shuffle")):
+            raise ValueError(f"{path}: refine {refine!r} is not an int in [0, {MAX_REFINE}] "
+                             f"after an 'upconv' or 'bilinear' last stage")
+        cls._check_listed(path, header, files, resup_array_names(stages, refine))
         c_in = cls._check_fc(path, header, files)
 
         def chain(wn: str, bn: str, c_in: int, c_out: int | None = None) -> int:
@@ -414,7 +440,10 @@ class NumpyDecoder:
             for j in range(int(st["res_blocks"])):
                 chain(f"s{i}_r{j}_w1", f"s{i}_r{j}_b1", c_in, c_in)
                 chain(f"s{i}_r{j}_w2", f"s{i}_r{j}_b2", c_in, c_in)
-        chain("out_w", "out_b", c_in, 12 if final == "shuffle" else 3)
+        chain("out_w", "out_b", c_in, 12 if final == "shuffle" else 3 + refine)
+        if refine:
+            chain("refine_w1", "refine_b1", 3 + refine, refine)
+            chain("refine_w2", "refine_b2", refine, 3)
         cls._check_size(path, header, len(stages) + 1)
 
     @staticmethod
@@ -461,14 +490,19 @@ class NumpyDecoder:
 
     def _resup(self, h: np.ndarray) -> np.ndarray:
         a, s = self.a, self.slope
+        up_conv = upsample2_bilinear_conv3x3 if self.upsample == "bilinear" else upsample2_conv3x3
         for i, st in enumerate(self.stages):
-            h = _leaky(upsample2_conv3x3(h, a[f"s{i}_conv_w"], a[f"s{i}_conv_b"]), s)
+            h = _leaky(up_conv(h, a[f"s{i}_conv_w"], a[f"s{i}_conv_b"]), s)
             for j in range(int(st["res_blocks"])):
                 r = f"s{i}_r{j}_"
                 t = _leaky(conv3x3(h, a[r + "w1"], a[r + "b1"]), s)
                 h = _leaky(h + conv3x3(t, a[r + "w2"], a[r + "b2"]), s)
-        if self.final == "upconv":
-            return upsample2_conv3x3(h, a["out_w"], a["out_b"])
-        if self.final == "bilinear":
-            return upsample2_bilinear_conv3x3(h, a["out_w"], a["out_b"])
-        return pixel_shuffle2(conv3x3(h, a["out_w"], a["out_b"]))
+        if self.final == "shuffle":
+            return pixel_shuffle2(conv3x3(h, a["out_w"], a["out_b"]))
+        up_conv = upsample2_conv3x3 if self.final == "upconv" else upsample2_bilinear_conv3x3
+        y = up_conv(h, a["out_w"], a["out_b"])
+        if not self.refine:
+            return y
+        # The refinement: RGB logits plus a two-conv correction from all 3 + refine channels.
+        t = _leaky(conv3x3(_leaky(y.copy(), s), a["refine_w1"], a["refine_b1"]), s)
+        return y[..., :3] + conv3x3(t, a["refine_w2"], a["refine_b2"])

@@ -126,3 +126,44 @@ def test_the_term_changes_the_decoder_and_off_means_no_discriminator(tmp_path):
     w = "decoder.out.weight"
     assert not torch.equal(off["model"][w], on["model"][w])
     assert main(["train", "--out", str(tmp_path / "x"), "--disc-layers", "6", *ARGS[:-6]]) == 2
+
+
+def test_batch_prior_latents_have_the_batchs_mean_and_covariance():
+    from latent_faces.training.adversarial import batch_prior_latents
+
+    torch.manual_seed(0)
+    mu = torch.randn(8, 5) * torch.tensor([3.0, 1.0, 0.5, 2.0, 1.0]) + 1.5
+    logvar = torch.full((8, 5), -3.0, requires_grad=True)
+    z = torch.cat([batch_prior_latents(mu, logvar) for _ in range(20000)])
+    assert not z.requires_grad
+    cov = torch.cov(mu.T) + torch.diag(logvar.detach().exp().mean(0))
+    assert torch.allclose(z.mean(0), mu.mean(0), atol=0.03)
+    assert torch.allclose(torch.cov(z.T), cov, atol=0.1 * float(cov.abs().max()))
+    # An AE (no log σ²): the draws stay in the affine span of the batch's codes.
+    torch.manual_seed(1)
+    z = batch_prior_latents(mu, None) - mu.mean(0)
+    basis = torch.linalg.svd(mu - mu.mean(0), full_matrices=False)[2][:7]
+    assert torch.allclose(z @ basis.T @ basis, z, atol=1e-4)
+    with pytest.raises(ValueError, match="at least 2"):
+        batch_prior_latents(mu[:1], None)
+
+
+def test_prior_samples_reach_the_discriminator_and_resume_exactly(tmp_path):
+    from latent_faces.cli import main
+
+    args = [*ARGS, "--adv-prior-samples"]
+    full, part, plain = tmp_path / "full", tmp_path / "part", tmp_path / "plain"
+    assert main(["train", "--out", str(full), "--epochs", "3", *args]) == 0
+    assert main(["train", "--out", str(part), "--epochs", "2", *args]) == 0
+    assert main(["train", "--out", str(part), "--resume", "--epochs", "3", "--threads", "1",
+                 "--quiet"]) == 0
+    assert main(["train", "--out", str(plain), "--epochs", "3", *ARGS]) == 0
+    a, b, c = (read_checkpoint(p / "checkpoint.pt") for p in (full, part, plain))
+    assert a["config"]["adv_prior_samples"] and not c["config"]["adv_prior_samples"]
+    for key in ("model", "disc"):
+        for k in a[key]:
+            assert torch.equal(a[key][k], b[key][k]), (key, k)
+    # Same seed and data, with and without: the decoders part once the term is on.
+    assert not torch.equal(a["model"]["decoder.out.weight"], c["model"]["decoder.out.weight"])
+    assert main(["train", "--out", str(tmp_path / "x"), "--adv-prior-samples",
+                 *ARGS[:ARGS.index("--adv-weight")]]) == 2

@@ -211,6 +211,21 @@ def test_exported_header_records_the_run(tmp_path):
     for f in ("curves.png", "samples.png", "targets.md", "decoder.npz", "checkpoint.pt"):
         assert (ev / f).is_file(), f
     assert len((out / "evals.jsonl").read_text().splitlines()) == 1
+    # --draws 2: the means of that draw (seed 0) and the next one's, judged on the means.
+    one = tmp_path / "ev_seed1"
+    assert main(["evaluate", str(out), "--out", str(one), "--decoder", str(ev / "decoder.npz"),
+                 "--n-samples", "20", "--seed", "1"]) == 0
+    two = tmp_path / "ev_draws2"
+    assert main(["evaluate", str(out), "--out", str(two), "--decoder", str(ev / "decoder.npz"),
+                 "--n-samples", "20", "--draws", "2"]) == 0
+    m1 = json.loads((one / "metrics.json").read_text())
+    m2 = json.loads((two / "metrics.json").read_text())
+    assert [d["seed"] for d in m2["draws"]] == [0, 1] and m2["n_draws"] == 2
+    for k in ("precision", "recall", "sharpness_ratio", "grid_peak_ratio", "test_recon_mse"):
+        assert m2[k] == pytest.approx((m[k] + m1[k]) / 2, rel=1e-9), k
+        assert m2["targets"][k]["value"] == m2[k]
+        assert [d[k] for d in m2["draws"]] == pytest.approx([m[k], m1[k]], rel=1e-9)
+    assert "Means over 2 latent draws (seeds 0, 1)" in (two / "targets.md").read_text()
 
 
 def test_evaluate_measures_mse_for_runs_trained_with_another_loss(tmp_path):
@@ -258,7 +273,7 @@ def test_resup_numpy_decoder_matches_torch(tmp_path):
     m.eval()
     export_decoder(m.decoder, tmp_path / "r.npz")
     dec = NumpyDecoder.load(tmp_path / "r.npz")
-    assert dec.kind == "resup" and dec.header["format_version"] == FORMAT_VERSION == 3
+    assert dec.kind == "resup" and dec.header["format_version"] == FORMAT_VERSION == 4
     z = np.random.default_rng(1).normal(0, 2, (16, 12)).astype(np.float32)
     with torch.no_grad():
         ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)

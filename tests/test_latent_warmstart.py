@@ -193,7 +193,7 @@ def test_upconv_decoder_exports_and_decodes_like_torch(tmp_path, final):
     m.eval()
     export_decoder(m.decoder, tmp_path / "u.npz")
     dec = NumpyDecoder.load(tmp_path / "u.npz")
-    assert dec.header["format_version"] == 3 and dec.header["final"] == final
+    assert dec.header["format_version"] == 4 and dec.header["final"] == final
     z = np.random.default_rng(0).normal(0, 2, (5, 4)).astype(np.float32)
     with torch.no_grad():
         ref = m.decoder(torch.from_numpy(z)).numpy().transpose(0, 2, 3, 1)

@@ -22,8 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["PatchDiscriminator", "adaptive_weight", "adversarial_on", "generator_loss",
-           "hinge_d_loss", "last_layer"]
+__all__ = ["PatchDiscriminator", "adaptive_weight", "adversarial_on", "batch_prior_latents",
+           "generator_loss", "hinge_d_loss", "last_layer"]
 
 
 def _init(m: nn.Module) -> None:
@@ -70,6 +70,35 @@ def hinge_d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.
 def generator_loss(logits_fake: torch.Tensor) -> torch.Tensor:
     """The decoder's adversarial loss: raise the discriminator's logits of its images."""
     return -logits_fake.mean()
+
+
+def batch_prior_latents(mu: torch.Tensor, logvar: torch.Tensor | None) -> torch.Tensor:
+    """As many latents as the batch, drawn from the Gaussian of its encodings (no gradient).
+
+    ``export --fit-prior`` samples N(m, C) with m, C the mean and covariance of the encoder's
+    μ over 5000 faces plus the mean σ² (:mod:`.prior`); this is the same Gaussian over one
+    batch: ``m + Gᵀ(μ − m)/√(B − 1) + √(mean σ²)·ε`` with G, ε standard normal has exactly
+    the batch's mean and covariance (of rank B − 1) plus the diagonal.  Decoded, these are
+    the faces the shipped file will draw — the ones that come out blurrier than
+    reconstructions, because they lie between the training faces' codes.
+
+    Parameters
+    ----------
+    mu, logvar : tensor, (B, z_dim); ``logvar`` None for an AE (no diagonal term)
+
+    Returns
+    -------
+    tensor, (B, z_dim), detached
+    """
+    mu = mu.detach()
+    b = mu.shape[0]
+    if b < 2:
+        raise ValueError("batch_prior_latents needs a batch of at least 2")
+    m = mu.mean(0, keepdim=True)
+    z = m + torch.randn(b, b, dtype=mu.dtype) @ (mu - m) / (b - 1) ** 0.5
+    if logvar is not None:
+        z = z + torch.randn_like(mu) * logvar.detach().exp().mean(0).sqrt()
+    return z
 
 
 def last_layer(decoder: nn.Module) -> nn.Parameter:

@@ -59,6 +59,10 @@ class TrainConfig:
     disc_lr: float = 1e-4
     disc_channels: int = 64
     disc_layers: int = 3
+    # The adversarial term and the discriminator also see decodes of latents drawn from the
+    # batch's own Gaussian (adversarial.batch_prior_latents): the samples, not only the
+    # reconstructions, are pushed towards faces.
+    adv_prior_samples: bool = False
     # Warm start (warmstart.py): an exported resup decoder file loaded into the decoder before
     # ``init`` (if any) is applied; the decoder's weights stay fixed for the first
     # ``freeze_decoder_steps`` optimiser steps (the encoder learns to use it).

@@ -62,6 +62,11 @@ def resup_arrays(decoder) -> dict[str, np.ndarray]:
                     arrs[f"s{i}_r{j}_b{t}"] = b.numpy().astype(np.float32)
         w, b = _fold(decoder.out)
         arrs["out_w"], arrs["out_b"] = _conv_mat(w), b.numpy().astype(np.float32)
+        if decoder.cfg.refine:
+            for t, conv in (("1", decoder.refine1), ("2", decoder.refine2)):
+                w, b = _fold(conv)
+                arrs[f"refine_w{t}"], arrs[f"refine_b{t}"] = _conv_mat(w), b.numpy().astype(
+                    np.float32)
     return arrs
 
 
@@ -121,6 +126,8 @@ def export_decoder(decoder, path: str | Path, meta: dict | None = None) -> Path:
         header["stages"] = [{"channels": c, "res_blocks": n}
                             for c, n in zip(cfg.dec_filters, cfg.res_blocks, strict=True)]
         header["final"] = cfg.final
+        header["upsample"] = cfg.upsample
+        header["refine"] = cfg.refine
     else:
         arrs = decoder_arrays(decoder)
         header.update(base_channels=cfg.enc_filters[-1], channels=list(cfg.dec_filters),

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..numpy_decoder import FINAL_STAGES
+from ..numpy_decoder import FINAL_STAGES, MAX_REFINE, UPSAMPLERS
 
 __all__ = ["ConvAutoencoder", "Decoder", "Encoder", "ModelConfig", "ResUpDecoder", "kl_divergence",
            "loss_terms", "to_images", "to_tensor"]
@@ -62,6 +62,15 @@ class ModelConfig:
     # nearest upsampling leaves of low frequencies near the output's Nyquist are far weaker,
     # e.g. 690× in power at 42 cycles from 6)
     final: str = "shuffle"
+    # resup: how each stage doubles its input, "nearest" or "bilinear" (as ``final``'s
+    # bilinear: nearest upsampling at 48 px leaves grid peaks at 18 cycles that an
+    # adversarial term sharpens)
+    upsample: str = "nearest"
+    # resup with final "upconv"/"bilinear": channels of a full-resolution refinement.  The
+    # last conv then gives 3 + refine channels; conv3x3(3 + refine → refine) → LeakyReLU →
+    # conv3x3(refine → 3), its last conv zero at the start, is added to the RGB logits.
+    # 0: none.  The stage before works at 48 px, so without it no layer sees 96 px features.
+    refine: int = 0
 
     def __post_init__(self) -> None:
         if self.decoder not in ("foster", "resup"):
@@ -75,6 +84,15 @@ class ModelConfig:
                              f"not {self.final!r}")
         if self.final != "shuffle" and self.decoder != "resup":
             raise ValueError(f"final {self.final!r} needs decoder 'resup'")
+        if self.upsample not in UPSAMPLERS:
+            raise ValueError(f"upsample must be one of {', '.join(UPSAMPLERS)}, "
+                             f"not {self.upsample!r}")
+        if self.upsample != "nearest" and self.decoder != "resup":
+            raise ValueError(f"upsample {self.upsample!r} needs decoder 'resup'")
+        if not 0 <= self.refine <= MAX_REFINE:
+            raise ValueError(f"refine must be in [0, {MAX_REFINE}], not {self.refine}")
+        if self.refine and (self.decoder != "resup" or self.final == "shuffle"):
+            raise ValueError("refine needs decoder 'resup' with final 'upconv' or 'bilinear'")
         if self.decoder == "resup":
             if len(self.dec_filters) != len(self.enc_filters) - 1:
                 raise ValueError(f"dec_filters {self.dec_filters}: resup needs "
@@ -155,7 +173,8 @@ class ResUpDecoder(nn.Module):
     fc → (c0, 6, 6); per stage: nearest 2× → Conv2d k3 → BN (or none) → LeakyReLU →
     ``res_blocks[i]`` × :class:`ResBlock`; then Conv2d k3 to 12 channels → pixel shuffle 2× →
     sigmoid, or (``final`` "upconv" / "bilinear") nearest / bilinear 2× → Conv2d k3 to 3
-    channels → sigmoid.
+    channels → sigmoid.  ``upsample`` "bilinear" makes the stages' 2× steps bilinear;
+    ``refine`` > 0 adds the full-resolution block described at :class:`ModelConfig`.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -171,21 +190,35 @@ class ResUpDecoder(nn.Module):
                 "res": nn.Sequential(*[ResBlock(c, cfg.leaky_slope, norm)
                                        for _ in range(n_res)])}))
             c_in = c
-        self.out = nn.Conv2d(c_in, 3 * 4 if cfg.final == "shuffle" else 3, 3, padding=1)
+        self.out = nn.Conv2d(c_in, 3 * 4 if cfg.final == "shuffle" else 3 + cfg.refine, 3,
+                             padding=1)
+        if cfg.refine:
+            self.refine1 = nn.Conv2d(3 + cfg.refine, cfg.refine, 3, padding=1)
+            self.refine2 = nn.Conv2d(cfg.refine, 3, 3, padding=1)
+            # Zero: a refined decoder starts as the one it was grown from (ReZero-style).
+            nn.init.zeros_(self.refine2.weight)
+            nn.init.zeros_(self.refine2.bias)
+
+    @staticmethod
+    def _up(h: torch.Tensor, mode: str) -> torch.Tensor:
+        if mode == "bilinear":
+            return F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False)
+        return F.interpolate(h, scale_factor=2, mode="nearest")
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        b = self.cfg.base
-        h = F.leaky_relu(self.fc(z), self.cfg.leaky_slope).view(-1, self.cfg.c0, b, b)
+        cfg, b = self.cfg, self.cfg.base
+        h = F.leaky_relu(self.fc(z), cfg.leaky_slope).view(-1, cfg.c0, b, b)
         for st in self.stages:
-            h = F.interpolate(h, scale_factor=2, mode="nearest")
-            h = F.leaky_relu(st["bn"](st["conv"](h)), self.cfg.leaky_slope)
+            h = self._up(h, cfg.upsample)
+            h = F.leaky_relu(st["bn"](st["conv"](h)), cfg.leaky_slope)
             h = st["res"](h)
-        if self.cfg.final == "upconv":
-            return torch.sigmoid(self.out(F.interpolate(h, scale_factor=2, mode="nearest")))
-        if self.cfg.final == "bilinear":
-            return torch.sigmoid(self.out(F.interpolate(h, scale_factor=2, mode="bilinear",
-                                                        align_corners=False)))
-        return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))
+        if cfg.final == "shuffle":
+            return torch.sigmoid(F.pixel_shuffle(self.out(h), 2))
+        y = self.out(self._up(h, "nearest" if cfg.final == "upconv" else "bilinear"))
+        if not cfg.refine:
+            return torch.sigmoid(y)
+        t = F.leaky_relu(self.refine1(F.leaky_relu(y, cfg.leaky_slope)), cfg.leaky_slope)
+        return torch.sigmoid(y[:, :3] + self.refine2(t))
 
 
 class Decoder(nn.Module):

@@ -26,6 +26,7 @@ from .adversarial import (
     PatchDiscriminator,
     adaptive_weight,
     adversarial_on,
+    batch_prior_latents,
     generator_loss,
     hinge_d_loss,
     last_layer,
@@ -43,7 +44,7 @@ from .export import export_decoder
 from .models import ConvAutoencoder, loss_terms, to_images, to_tensor
 from .spectral import grid_excess_loss
 from .tasks import TASKS, corrupt
-from .warmstart import load_decoder_file, shuffle_to_upconv
+from .warmstart import grow_refine, load_decoder_file, shuffle_to_upconv
 
 __all__ = ["lr_at", "train"]
 
@@ -230,6 +231,8 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             state = dict(state)
             state["decoder.out.weight"], state["decoder.out.bias"] = shuffle_to_upconv(
                 state["decoder.out.weight"], state["decoder.out.bias"])
+        if cfg.model.refine and not init["config"]["model"].get("refine", 0):
+            state = grow_refine(state, model.state_dict())
         try:
             model.load_state_dict(state)
         except RuntimeError as e:
@@ -292,8 +295,11 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             # the decoder is frozen.
             adv = disc is not None and not frozen and adversarial_on(step, cfg.adv_start)
             objective = loss
+            fakes = recon
+            if adv and cfg.adv_prior_samples:
+                fakes = torch.cat([recon, model.decoder(batch_prior_latents(mu, logvar))])
             if adv:
-                g_loss = generator_loss(disc(recon))
+                g_loss = generator_loss(disc(fakes))
                 # The KL term has no gradient at the decoder's last layer: the weight matches
                 # the adversarial gradient to the reconstruction's there.
                 lam = adaptive_weight(loss, g_loss, last_layer(model.decoder), cfg.adv_weight)
@@ -306,7 +312,7 @@ def train(cfg: TrainConfig, resume: bool = False, lr_horizon: int | None = None)
             objective.backward()
             opt.step()
             if adv:
-                d_loss = hinge_d_loss(disc(y), disc(recon.detach()))
+                d_loss = hinge_d_loss(disc(y), disc(fakes.detach()))
                 d_opt.zero_grad(set_to_none=True)  # also drops what objective left in D
                 d_loss.backward()
                 d_opt.step()

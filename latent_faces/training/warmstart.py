@@ -19,11 +19,12 @@ import torch
 from ..numpy_decoder import NumpyDecoder
 from .models import ModelConfig, ResUpDecoder
 
-__all__ = ["decoder_model_config", "load_decoder_file", "shuffle_to_upconv"]
+__all__ = ["decoder_model_config", "grow_refine", "load_decoder_file", "shuffle_to_upconv"]
 
 
 def decoder_model_config(path: str | Path, base: ModelConfig | None = None,
-                         final: str | None = None) -> ModelConfig:
+                         final: str | None = None, upsample: str | None = None,
+                         refine: int | None = None) -> ModelConfig:
     """The model configuration whose decoder the file at ``path`` holds.
 
     The decoder's shape (z_dim, image size, channels, residual blocks, LeakyReLU slope) comes
@@ -54,7 +55,9 @@ def decoder_model_config(path: str | Path, base: ModelConfig | None = None,
                        image_size=int(h["image_size"]), decoder="resup",
                        res_blocks=tuple(int(s["res_blocks"]) for s in h["stages"]),
                        fc_channels=int(h["base_channels"]), dec_norm="none",
-                       final=final or str(h.get("final", "shuffle")))
+                       final=final or str(h.get("final", "shuffle")),
+                       upsample=upsample or str(h.get("upsample", "nearest")),
+                       refine=int(h.get("refine", 0)) if refine is None else refine)
 
 
 @torch.no_grad()
@@ -72,9 +75,14 @@ def load_decoder_file(decoder: ResUpDecoder, path: str | Path) -> dict:
         raise ValueError(f"{path}: an exported decoder has its BatchNorm folded in; load it "
                          f"into a decoder built with dec_norm='none'")
     dec = NumpyDecoder.load(path)
-    want = decoder_model_config(path, decoder.cfg, decoder.cfg.final)
+    want = decoder_model_config(path, decoder.cfg, decoder.cfg.final, decoder.cfg.upsample,
+                                decoder.cfg.refine)
     if want != decoder.cfg:
         raise ValueError(f"{path}: the file's decoder does not fit this model configuration")
+    file_refine = int(dec.header.get("refine", 0))
+    if file_refine and file_refine != decoder.cfg.refine:
+        raise ValueError(f"{path}: the file's refinement has {file_refine} channels, this "
+                         f"model's {decoder.cfg.refine}")
     a = {k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in dec.a.items()}
 
     def load(conv: torch.nn.Conv2d, name_w: str, name_b: str) -> None:
@@ -89,20 +97,52 @@ def load_decoder_file(decoder: ResUpDecoder, path: str | Path) -> dict:
         for j, rb in enumerate(st["res"]):
             load(rb.conv1, f"s{i}_r{j}_w1", f"s{i}_r{j}_b1")
             load(rb.conv2, f"s{i}_r{j}_w2", f"s{i}_r{j}_b2")
+    if file_refine:
+        load(decoder.refine1, "refine_w1", "refine_b1")
+        load(decoder.refine2, "refine_w2", "refine_b2")
     file_final = str(dec.header.get("final", "shuffle"))
     if file_final == decoder.cfg.final or {file_final, decoder.cfg.final} == {"upconv", "bilinear"}:
         # upconv and bilinear differ only in the upsampling before the same 3 × 3 conv.
-        load(decoder.out, "out_w", "out_b")
+        if int(dec.header.get("refine", 0)) == decoder.cfg.refine:
+            load(decoder.out, "out_w", "out_b")
+        else:  # a file without the refinement grows one (its RGB rows; the block adds 0)
+            c_in = decoder.out.in_channels
+            decoder.out.weight[:3].copy_(a["out_w"].reshape(c_in, 3, 3, -1).permute(3, 0, 1, 2))
+            decoder.out.bias[:3].copy_(a["out_b"])
     elif file_final == "shuffle":
         c_in = decoder.out.in_channels
         w12 = a["out_w"].reshape(c_in, 3, 3, -1).permute(3, 0, 1, 2)
         w3, b3 = shuffle_to_upconv(w12.double(), a["out_b"].double())
-        decoder.out.weight.copy_(w3)
-        decoder.out.bias.copy_(b3)
+        decoder.out.weight[:3].copy_(w3)
+        decoder.out.bias[:3].copy_(b3)
     else:
         raise ValueError(f"{path}: a {file_final!r} last stage cannot start a "
                          f"{decoder.cfg.final!r} one")
     return dec.header
+
+
+def grow_refine(state: dict, target: dict) -> dict:
+    """A checkpoint's ``state`` without a full-resolution refinement, fitted to a model's
+    ``target`` state dict with one: the old last conv becomes the new one's RGB rows, the
+    rest (feature rows, the refinement, whose last conv is zero) keeps ``target``'s values,
+    so the grown model decodes as the old one did.
+
+    Raises
+    ------
+    ValueError
+        If ``state`` already has refinement weights or its last conv is not 3-channel.
+    """
+    if any(k.startswith("decoder.refine") for k in state):
+        raise ValueError("the checkpoint already has a refinement of another width")
+    out = dict(state)
+    for k in ("decoder.out.weight", "decoder.out.bias"):
+        if k not in state or state[k].shape[0] != 3:
+            raise ValueError(f"{k}: expected a 3-channel last conv to grow")
+        grown = target[k].clone()
+        grown[:3] = state[k]
+        out[k] = grown
+    out.update({k: v for k, v in target.items() if k.startswith("decoder.refine")})
+    return out
 
 
 # Nearest 2× then a 3 × 3 conv: output row 2y + i reads low-resolution row y + d with
