@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="default: bench/results/train.json")
     a = ap.parse_args()
 
-    from latent_faces import NumpyDecoder, sample_latents
+    from latent_faces import NumpyDecoder, sample_latents, shipped_decoder_path
     from latent_faces.training.synth import generate_faces
 
     t = time.perf_counter()
@@ -59,12 +59,14 @@ def main() -> None:
 
     from latent_faces.training.export import export_decoder
     from latent_faces.training.models import ConvAutoencoder, ModelConfig, loss_terms, to_tensor
+    from latent_faces.training.warmstart import decoder_model_config
 
     torch.set_num_threads(a.threads)
-    # The reference network, and the shipped generator's architecture (see docs).
+    # The reference network, and the shipped generator's architecture as its file's header
+    # gives it (as train --init-decoder builds it: BatchNorm folded, the last stage and
+    # refinement the file's).
     archs = {"foster": ModelConfig(),
-             "resup": ModelConfig(dropout=0.0, decoder="resup", dec_filters=(96, 64, 32),
-                                  res_blocks=(1, 1, 0), fc_channels=128)}
+             "resup": decoder_model_config(shipped_decoder_path(), ModelConfig(dropout=0.0))}
     for name in a.arch:
         torch.manual_seed(0)
         model = ConvAutoencoder(archs[name])

@@ -76,6 +76,10 @@ ARMS18 = ("tests/test_latent_spectral_term.py",
           "a record of hours of training; the test trains --spectral-weight, --init from an "
           "adversarial run (its discriminator carried) and --final bilinear (with "
           "tests/test_latent_warmstart.py) through the CLI at a few dozen images")
+ARMS19 = ("tests/test_latent_refine.py",
+          "a record of hours of training; the tests train --refine grown on a run and a file "
+          "without it, and (tests/test_latent_adversarial.py) --adv-prior-samples, through the "
+          "CLI at a few dozen images; evaluate --draws is run by tests/test_latent_torch.py")
 
 # ----------------------------------------------------------------------------- scales
 # Renders: a 64x36 picture at one sample shows the same scene code, flags and outputs.
@@ -275,8 +279,14 @@ COMMANDS: dict[str, Entry] = {
         *TRAIN30000, ("--epochs 3 --batch-size", "--epochs 1 --batch-size"),
         ("--resume --epochs 5", "--resume --epochs 2"),
         ("--resume --epochs 80", "--resume --epochs 3"), ("--fit-prior 5000", "--fit-prior 32"),
+        # the fine-tunes: one epoch of 32 faces each
+        ("--epochs 7 --batch-size", "--epochs 1 --batch-size"),
+        ("--n-train 30000 --n-test 500 --epoch-size 2000", "--n-train 64 --n-test 16 --epoch-size 32"),
+        ("--epochs 14 --seed 0", "--epochs 1 --seed 0"), ("--epochs 4 --seed 1", "--epochs 1 --seed 1"),
+        ("--epochs 14 --seed 2", "--epochs 1 --seed 2"), ("--epochs 4 --seed 5", "--epochs 1 --seed 5"),
         ("--out latent_faces/weights/vae_synthetic.npz", "--out {tmp}/vae_synthetic.npz")),
-        outputs=("runs/faces_resup/checkpoint.pt", "{tmp}/vae_synthetic.npz"),
+        outputs=("runs/faces_resup/checkpoint.pt", "runs/faces_resup/stage1.npz",
+                 "runs/faces_resup_refine/checkpoint.pt", "{tmp}/vae_synthetic.npz"),
         why="the export goes outside the checkout copy: later entries decode the shipped file"),
     # ------------------------------------------------------------------ README: optics
     "pip install embreex pvlib": DocOnly("an install step; both are in requirements/dev.txt, "
@@ -418,6 +428,16 @@ COMMANDS: dict[str, Entry] = {
     "$RUNS/e_bil_adv01/ckpt_e4.pt --seed 2 --spectral-weight 100": Covered(*ARMS18),
     "python -m latent_faces evaluate $RUNS/NAME --out $RUNS/NAME/eval/fp5000 --fit-prior 5000":
         Covered(*ARMS18),
+    # Issue 20, session 19: the 96 px refinement and the prior's samples for the discriminator.
+    "python -m latent_faces train --out $RUNS/g_refine13 $B --final bilinear --refine 13 --init "
+    "$F --seed 3 --spectral-weight 100": Covered(*ARMS19),
+    "python -m latent_faces train --out $RUNS/i_refine13_adv03 $B --final bilinear --refine 13 "
+    "--init $F --seed 3 --spectral-weight 100 --adv-weight 0.3": Covered(*ARMS19),
+    "python -m latent_faces train --out $RUNS/k_refine13_adv03_prior $B --final bilinear "
+    "--refine 13 --init $F --seed 5 --spectral-weight 100 --adv-weight 0.3 --adv-prior-samples":
+        Covered(*ARMS19),
+    "python -m latent_faces evaluate $RUNS/NAME --out $RUNS/NAME/eval/draws3_s1 --decoder "
+    "$RUNS/NAME/eval/fp5000/decoder.npz --draws 3 --seed 1": Covered(*ARMS19),
     "python -m latent_faces {train,decode,export,evaluate,faces,study}":
         Synopsis("python -m latent_faces"),
     "python -m latent_faces decode": DocOnly(MENTION),

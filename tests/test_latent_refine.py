@@ -163,10 +163,20 @@ def test_loader_refuses_inconsistent_headers(tmp_path, changes, msg):
         NumpyDecoder.load(bad)
 
 
-def test_version_3_files_still_decode_as_they_did():
-    # The shipped file predates version 4: no upsample or refine key, nearest stages, no block.
-    import latent_faces
-
-    dec = NumpyDecoder.load(latent_faces.shipped_decoder_path())
-    assert (dec.upsample, dec.refine) == ("nearest", 0)
-    assert dec.decode(_z(2)[:, :1].repeat(dec.z_dim, 1)).shape == (2, 96, 96, 3)
+def test_version_3_files_still_decode_as_they_did(tmp_path):
+    # Files written before version 4 (e.g. issue 10's shipped decoder) have neither key: they
+    # mean nearest stages and no refinement, and decode as the same network written today.
+    torch.manual_seed(5)
+    m = ConvAutoencoder(TINY).eval()
+    export_decoder(m.decoder, tmp_path / "v4.npz")
+    with np.load(tmp_path / "v4.npz") as f:
+        arrs = {k: f[k] for k in f.files}
+    header = json.loads(str(arrs.pop("header")))
+    assert (header.pop("upsample"), header.pop("refine")) == ("nearest", 0)
+    header["format_version"] = 3
+    np.savez(tmp_path / "v3.npz", header=np.array(json.dumps(header)), **arrs)
+    old, new = NumpyDecoder.load(tmp_path / "v3.npz"), NumpyDecoder.load(tmp_path / "v4.npz")
+    assert (old.upsample, old.refine, old.header["format_version"]) == ("nearest", 0, 3)
+    z = _z()
+    assert np.array_equal(old.decode(z), new.decode(z))
+    assert np.abs(old.decode(z) - _decode_torch(m, z)).max() <= 1e-4

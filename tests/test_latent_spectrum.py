@@ -1,7 +1,8 @@
 """Grid artefacts of the shipped decoder, from the mean power spectrum (numpy only).
 
-The decoder upsamples a 6 × 6 map by 2 four times (nearest neighbour three times, then a
-pixel shuffle), so a grid it paints has power at multiples of 6 cycles per image. Its N(0, I)
+The decoder upsamples a 6 × 6 map by 2 four times (nearest neighbour three times, then
+bilinear: issue 20; the pixel shuffle it replaced painted a 2-px grid), so a grid it paints
+has power at multiples of 6 cycles per image. Its N(0, I)
 samples must have no peak there beyond what real (synthetic) faces have (issue 20).
 
 A peak is measured as the power at a grid frequency over the mean power 2 bins around it
@@ -54,11 +55,6 @@ def test_a_grid_of_one_grey_level_is_found(real_peaks, kind, period):
     assert excess_peaks(peaks, real_peaks)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured on the shipped generator (issue 10, epoch 80): N(0, I) samples have peaks at "
-    "the pixel shuffle's 2-px period -- (v, u) = (0, 48): 2.54 against 0.88 for real faces, "
-    "(48, 0): 1.90 vs 1.02, (48, 48): 1.72 vs 0.99, (42, 48): 1.58 vs 0.98 -- and at "
-    "(12, 0): 1.60 vs 0.95 (an 8-px grid); the fix is training (issue 20)"))
 def test_shipped_decoder_samples_have_no_grid_peaks(real_peaks):
     dec = latent_faces.load_shipped_decoder()
     z = latent_faces.sample_latents("normal", N, seed=0, z_dim=dec.z_dim)

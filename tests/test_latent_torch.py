@@ -355,6 +355,9 @@ def _resup_from_file(dec: NumpyDecoder):
             load(rb.conv2, f"s{i}_r{j}_w2", f"s{i}_r{j}_b2")
             rb.bn1 = rb.bn2 = torch.nn.Identity()
     load(m.out, "out_w", "out_b")
+    if m.cfg.refine:  # format version 4: the full-resolution refinement
+        load(m.refine1, "refine_w1", "refine_b1")
+        load(m.refine2, "refine_w2", "refine_b2")
     return m.eval()
 
 
