@@ -163,8 +163,9 @@ gallery: .venv-bpy$(BPY)/.ready
 # with the latent Gaussian fitted to 5000 training faces (1.56 CPU-hours); then issue 20's
 # five fine-tunes (0.83 CPU-hours) and the export that ships. 2.39 CPU-hours on one thread in
 # all (plus ~2 min generating the 30 000 faces); bit-identical with the same torch build and
-# --threads 1 (each stage's epochs are seeded by (seed, epoch): the stages were stopped by
-# hand at these epochs, and --epochs N stops at the same weights, checked for the last one).
+# --threads 1 (each stage's epochs are seeded by (seed, epoch) and its learning rate is
+# constant, so --epochs N stops at the weights of the run that was stopped by hand after
+# epoch N; a rerun of the last stage reproduced its logged test losses to the last digit).
 LATENT_RUN ?= runs/faces_resup
 LATENT_EPOCHS ?= 80
 # The fine-tunes after it (issue 20), each from the last one's checkpoint, with the decoder's
