@@ -103,7 +103,7 @@ def load_decoder_file(decoder: ResUpDecoder, path: str | Path) -> dict:
     file_final = str(dec.header.get("final", "shuffle"))
     if file_final == decoder.cfg.final or {file_final, decoder.cfg.final} == {"upconv", "bilinear"}:
         # upconv and bilinear differ only in the upsampling before the same 3 × 3 conv.
-        if int(dec.header.get("refine", 0)) == decoder.cfg.refine:
+        if file_refine == decoder.cfg.refine:
             load(decoder.out, "out_w", "out_b")
         else:  # a file without the refinement grows one (its RGB rows; the block adds 0)
             c_in = decoder.out.in_channels
